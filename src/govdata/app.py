@@ -1,0 +1,153 @@
+"""App factory: routers, middleware, and the one mapping from domain errors to HTTP answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from govdata.clock import Clock, SystemClock
+from govdata.config import Settings, get_settings
+from govdata.db import make_engine, make_session_factory
+from govdata.errors import DomainError
+from govdata.validation import validation_message
+from govdata.web_support import LoginRequired, make_templates, render
+
+
+class BodyLimit:
+    """Refuse bodies over the limit before anything reads them, declared length or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _too_large(scope, send, self.max_bytes)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await _too_large(scope, send, self.max_bytes)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(scope: Scope, send: Send, limit: int) -> None:
+    response = JSONResponse(
+        {"error": {"code": "payload_too_large", "message": f"请求内容过大：不得超过 {limit // 1000} KB"}},
+        status_code=413,
+    )
+    await response(scope, _empty_receive, send)
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_json(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return JSONResponse({"error": body}, status_code=status)
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    return render(request, "error.html", status_code=status, message=message, status=status)
+
+
+def create_app(
+    settings: Settings | None = None, clock: Clock | None = None, engine: Engine | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url)
+    app = FastAPI(
+        title="govdata 政务数据资源管理平台 API",
+        version="0.1.0",
+        description="政务数据资源目录、资源中心、共享交换、开放与监督。认证：`Authorization: Bearer <API 令牌>`。"
+        '错误统一为 `{"error": {"code", "message"}}`。',
+        docs_url="/docs",
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.clock = clock or SystemClock()
+    app.state.templates = make_templates()
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if isinstance(exc, LoginRequired) and not _is_api(request):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        if _is_api(request):
+            return _error_json(exc.http_status, exc.code, exc.message, exc.details or None)
+        return _error_page(request, exc.http_status, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        message, details = validation_message(exc.errors())
+        if _is_api(request):
+            return _error_json(422, "invalid_input", message, details)
+        return _error_page(request, 422, message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {404: "页面或接口不存在", 405: "不支持该请求方法", 401: "请先登录", 403: "没有权限"}
+        message = messages.get(exc.status_code, str(exc.detail))
+        if _is_api(request) or request.url.path.startswith("/static/"):
+            return _error_json(exc.status_code, "http_error", message)
+        return _error_page(request, exc.status_code, message)
+
+    from govdata.audit import api as audit_api
+    from govdata.audit import web as audit_web
+    from govdata.catalog import api as catalog_api
+    from govdata.catalog import web as catalog_web
+    from govdata.org import api as org_api
+    from govdata.org import web as org_web
+
+    for router in (org_api.router, catalog_api.router, audit_api.router):
+        app.include_router(router, prefix="/api/v1")
+    for router in (org_web.router, catalog_web.router, audit_web.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    return app

@@ -1,0 +1,173 @@
+"""Writing, verifying and purging the SM3 hash chain of audit events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from sqlalchemy import delete, func, select, update
+
+from govdata.audit.models import AuditEvent, AuditHead
+from govdata.authz import Actor, Permission, require
+from govdata.context import Ctx
+from govdata.errors import InvalidInput
+
+GENESIS = "0" * 64
+
+
+def sm3_hex(data: bytes) -> str:
+    digest = hashes.Hash(hashes.SM3())
+    digest.update(data)
+    return digest.finalize().hex()
+
+
+def canonical(event: Any) -> bytes:
+    """The bytes that are hashed: every field but the hashes, in a fixed JSON form."""
+    body = {
+        "seq": event.seq,
+        "at": event.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "actor_id": event.actor_id,
+        "actor_name": event.actor_name,
+        "org_id": event.org_id,
+        "org_name": event.org_name,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "purpose": event.purpose,
+        "outcome": event.outcome,
+        "detail": event.detail,
+    }
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def chain_hash(prev_hash: str, event: Any) -> str:
+    return sm3_hex(prev_hash.encode() + canonical(event))
+
+
+def _head(ctx: Ctx) -> AuditHead:
+    session = ctx.session
+    # The UPDATE takes the write lock first (row lock on PostgreSQL, database lock on SQLite).
+    result = session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(AuditHead(id=1, seq=1, last_hash=GENESIS, first_seq=1, first_prev_hash=GENESIS))
+        session.flush()
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+    session.refresh(head)
+    return head
+
+
+def record(
+    ctx: Ctx,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: object = None,
+    *,
+    outcome: str = "success",
+    purpose: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction, so the event and the change commit together."""
+    head = _head(ctx)
+    event = AuditEvent(
+        seq=head.seq,
+        at=ctx.clock.now().astimezone(dt.UTC),
+        actor_id=actor.user_id,
+        actor_name=actor.display_name if actor.user_id is None else actor.username,
+        org_id=actor.org_id,
+        org_name=actor.org_name,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        purpose=purpose,
+        outcome=outcome,
+        detail=json.dumps(
+            detail or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+        ),
+        prev_hash=head.last_hash,
+    )
+    event.hash = chain_hash(head.last_hash, event)
+    head.last_hash = event.hash
+    ctx.session.add(event)
+    ctx.session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_broken_seq: int | None = None
+    reason: str | None = None
+
+    def message(self) -> str:
+        if self.ok:
+            return f"审计日志哈希链完整：共校验 {self.checked} 条事件"
+        return f"审计日志哈希链在第 {self.first_broken_seq} 条事件处断裂：{self.reason}"
+
+
+def verify(ctx: Ctx, actor: Actor, *, batch: int = 5000) -> VerifyResult:
+    """Recompute the chain from the first retained event; name the first event that does not fit."""
+    require(actor, Permission.AUDIT_VERIFY)
+    head = ctx.session.get(AuditHead, 1)
+    if head is None:
+        return VerifyResult(ok=True, checked=0)
+    prev = head.first_prev_hash
+    expected_seq = head.first_seq
+    checked = 0
+    while True:
+        table = AuditEvent.__table__
+        rows = ctx.session.execute(
+            select(table).where(table.c.seq >= expected_seq).order_by(table.c.seq).limit(batch)
+        ).all()
+        if not rows:
+            break
+        for event in rows:
+            if event.seq != expected_seq:
+                return VerifyResult(
+                    False, checked, expected_seq, f"缺少第 {expected_seq} 条事件（可能被删除）"
+                )
+            if event.prev_hash != prev:
+                return VerifyResult(False, checked, event.seq, "前一事件哈希不符")
+            if chain_hash(prev, event) != event.hash:
+                return VerifyResult(False, checked, event.seq, "事件内容与哈希不符（可能被篡改）")
+            prev = event.hash
+            expected_seq += 1
+            checked += 1
+    if expected_seq - 1 != head.seq or prev != head.last_hash:
+        return VerifyResult(False, checked, expected_seq, "链尾与记录的最新事件不符（末尾事件可能被删除）")
+    return VerifyResult(ok=True, checked=checked)
+
+
+def retention_cutoff(ctx: Ctx) -> dt.datetime:
+    months = ctx.profile.audit_retention_months
+    now = ctx.clock.now()
+    year, month = divmod(now.month - 1 - months, 12)
+    day = min(now.day, 28)
+    return now.replace(year=now.year + year, month=month + 1, day=day)
+
+
+def purge_before(ctx: Ctx, actor: Actor, before: dt.datetime) -> int:
+    """Delete the oldest events up to `before`; refused for anything inside the retention period."""
+    require(actor, Permission.AUDIT_PURGE)
+    cutoff = retention_cutoff(ctx)
+    if before > cutoff:
+        raise InvalidInput(
+            f"审计日志须至少保存 {ctx.profile.audit_retention_months} 个月："
+            f"只能删除 {cutoff.date().isoformat()} 之前的事件"
+        )
+    last = ctx.session.execute(
+        select(func.max(AuditEvent.seq)).where(AuditEvent.at < before.astimezone(dt.UTC))
+    ).scalar()
+    if last is None:
+        return 0
+    boundary_hash = ctx.session.execute(select(AuditEvent.hash).where(AuditEvent.seq == last)).scalar_one()
+    count = ctx.session.execute(delete(AuditEvent).where(AuditEvent.seq <= last)).rowcount  # type: ignore[attr-defined]
+    ctx.session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(first_seq=last + 1, first_prev_hash=boundary_hash)
+    )
+    record(ctx, actor, "audit.purge", "audit_event", last, detail={"deleted": count, "before": before})
+    return int(count)

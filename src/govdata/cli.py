@@ -1,0 +1,327 @@
+"""The `govdata` command line: set-up, serving, the demo, and operator tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from govdata.authz import system_actor
+from govdata.clock import SystemClock
+from govdata.config import get_settings
+from govdata.context import Ctx
+from govdata.db import has_schema, make_engine, make_session_factory, session_scope
+from govdata.errors import DomainError
+
+app = typer.Typer(help="govdata 政务数据资源管理平台", no_args_is_help=True, add_completion=False)
+profile_app = typer.Typer(help="管理办法配置（时限、流程）", no_args_is_help=True)
+calendar_app = typer.Typer(help="工作日历", no_args_is_help=True)
+user_app = typer.Typer(help="用户", no_args_is_help=True)
+audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
+app.add_typer(profile_app, name="profile")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+def fail(exc: DomainError) -> typer.Exit:
+    err.print(f"[bold red]错误：[/]{exc.message}", highlight=False)
+    return typer.Exit(exc.exit_code)
+
+
+def guarded(fn: Callable[[], T]) -> T:
+    """Run a command body; a domain error becomes its message on stderr and a non-zero exit."""
+    try:
+        return fn()
+    except DomainError as exc:
+        raise fail(exc) from exc
+
+
+@contextmanager
+def context(*, migrate: bool = False) -> Iterator[Ctx]:
+    engine = make_engine(get_settings().database_url)
+    try:
+        if migrate:
+            from govdata.migrate import upgrade
+
+            upgrade(engine)
+        elif not has_schema(engine):
+            raise fail(DomainError("数据库尚未初始化：请先运行 `govdata init --profile 名称`"))
+        with session_scope(make_session_factory(engine)) as session:
+            yield Ctx(session=session, clock=SystemClock())
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def init(profile: Annotated[str, typer.Option("--profile", help="内置配置名或 YAML 文件路径")]) -> None:
+    """创建或升级数据库结构，并选定适用的管理办法。"""
+
+    def run() -> None:
+        with context(migrate=True) as ctx:
+            chosen = ctx.profile if _has_profile(ctx) else None
+            result = _init(ctx, profile)
+            out.print(f"已初始化：{get_settings().database_url}")
+            if chosen and chosen.name != result.name:
+                out.print(f"适用办法已由「{chosen.regulation}」改为「{result.regulation}」")
+            else:
+                out.print(f"适用办法：{result.regulation}")
+
+    guarded(run)
+
+
+def _has_profile(ctx: Ctx) -> bool:
+    from govdata.org.service import get_setting
+
+    return get_setting(ctx.session, "profile") is not None
+
+
+def _init(ctx: Ctx, profile: str):  # type: ignore[no-untyped-def]
+    from govdata.org.service import init_deployment
+
+    return init_deployment(ctx, system_actor("govdata init"), profile)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8000,
+) -> None:
+    """启动 Web 服务（页面、API）。"""
+    engine = make_engine(get_settings().database_url)
+    if not has_schema(engine):
+        raise fail(DomainError("数据库尚未初始化：请先运行 `govdata init --profile 名称` 或 `govdata demo`"))
+    _serve(host, port)
+
+
+def _serve(host: str, port: int) -> None:
+    import uvicorn
+
+    from govdata.app import create_app
+
+    out.print(f"服务地址：http://{host}:{port}/    API 文档：http://{host}:{port}/docs")
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8000,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="载入后是否启动服务")] = True,
+) -> None:
+    """载入演示辖区（四川省样例：省、2 个市州、3 个县区，部门、用户、目录），然后启动服务。可重复运行。"""
+    from govdata.demo.loader import load_demo
+
+    def run() -> None:
+        from rich.table import Table
+
+        with context(migrate=True) as ctx:
+            report = load_demo(ctx)
+        out.print(report.headline, highlight=False)
+        table = Table(title="演示账号（登录后可在“API 令牌”页创建接口令牌）", show_lines=False)
+        for column in ("用户名", "密码", "角色", "姓名", "单位"):
+            table.add_column(column, no_wrap=column in ("用户名", "密码"))
+        for row in report.users:
+            table.add_row(*row)
+        out.print(table)
+
+    guarded(run)
+    if serve_after:
+        _serve(host, port)
+
+
+@app.command()
+def migrate() -> None:
+    """把数据库结构升级到最新版本。"""
+    with context(migrate=True):
+        out.print("数据库结构已是最新")
+
+
+# ---------------------------------------------------------------- profile
+
+
+@profile_app.command("show")
+def profile_show(name: Annotated[str, typer.Argument(help="内置配置名或 YAML 文件路径")]) -> None:
+    """显示一个管理办法配置的全部时限与流程。"""
+    from govdata.profiles.loader import load_profile, profile_as_text
+
+    out.print(guarded(lambda: profile_as_text(load_profile(name))), highlight=False)
+
+
+@profile_app.command("list")
+def profile_list() -> None:
+    """列出内置的管理办法配置。"""
+    from govdata.profiles.loader import builtin_names, load_profile
+
+    for name in builtin_names():
+        out.print(f"{name:10} {load_profile(name).regulation}", highlight=False)
+
+
+# ---------------------------------------------------------------- calendar
+
+
+@calendar_app.command("add-workdays")
+def add_workdays(
+    date: Annotated[str, typer.Argument(help="起算日期 YYYY-MM-DD（当日不计）")],
+    n: Annotated[int, typer.Argument(help="工作日数")],
+) -> None:
+    """打印 DATE 之后第 N 个工作日的日期。"""
+    from govdata.errors import InvalidInput
+
+    def run() -> None:
+        try:
+            start = dt.date.fromisoformat(date)
+        except ValueError as exc:
+            raise InvalidInput(f"日期格式应为 YYYY-MM-DD：{date}") from exc
+        if n < 0:
+            raise InvalidInput("工作日数不能为负数")
+        out.print(_calendar().add_workdays(start, n).isoformat())
+
+    guarded(run)
+
+
+def _calendar():  # type: ignore[no-untyped-def]
+    """The deployment's calendar when a database exists, else the shipped years alone."""
+    from govdata.workdays.calendar import WorkCalendar
+    from govdata.workdays.service import calendar_for
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        if has_schema(engine):
+            with session_scope(make_session_factory(engine)) as session:
+                return calendar_for(session)
+        return WorkCalendar.builtin()
+    finally:
+        engine.dispose()
+
+
+@calendar_app.command("load")
+def calendar_load(file: Annotated[Path, typer.Argument(help="年度节假日安排 JSON 文件")]) -> None:
+    """载入新一年的国务院节假日安排（JSON，格式见 govdata/workdays/calendar.py）。"""
+    from govdata.errors import InvalidInput
+    from govdata.workdays.service import load_year
+
+    def run() -> None:
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"无法读取文件 {file}：{exc.strerror}") from exc
+        with context() as ctx:
+            schedule, replaced = load_year(ctx, system_actor("govdata calendar load"), raw)
+        verb = "已更新" if replaced else "已载入"
+        out.print(
+            f"{verb} {schedule.year} 年工作日历：{len(schedule.holidays)} 个节假日，"
+            f"{len(schedule.workdays)} 个调休上班日（{schedule.source}）",
+            highlight=False,
+        )
+
+    guarded(run)
+
+
+# ---------------------------------------------------------------- users
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Option(help="用户名")],
+    name: Annotated[str, typer.Option(help="姓名")],
+    role: Annotated[str, typer.Option(help="角色：authority_admin / authority_reviewer / dept_officer / …")],
+    org: Annotated[str | None, typer.Option(help="所属单位全称")] = None,
+    password: Annotated[str | None, typer.Option(help="初始密码（不填则交互输入）")] = None,
+    end_date: Annotated[str | None, typer.Option(help="账号到期日（技术服务单位必填）")] = None,
+    subject_kind: Annotated[str | None, typer.Option(help="公众用户：person / organisation")] = None,
+    subject_id: Annotated[str | None, typer.Option(help="公众用户的公民身份号码或统一社会信用代码")] = None,
+) -> None:
+    """新建用户。"""
+    from sqlalchemy import select
+
+    from govdata.errors import InvalidInput, NotFound
+    from govdata.org.models import Organization, Role, SubjectKind
+    from govdata.org.service import NewUser, create_user
+
+    secret = password or typer.prompt("初始密码", hide_input=True, confirmation_prompt=True)
+
+    def run() -> None:
+        try:
+            role_value = Role(role)
+            kind = SubjectKind(subject_kind) if subject_kind else None
+            end = dt.date.fromisoformat(end_date) if end_date else None
+        except ValueError as exc:
+            raise InvalidInput(f"参数取值无效：{exc}") from exc
+        with context() as ctx:
+            org_id = None
+            if org:
+                found = (
+                    ctx.session.execute(select(Organization).where(Organization.name == org)).scalars().all()
+                )
+                if not found:
+                    raise NotFound(f"单位“{org}”不存在")
+                if len(found) > 1:
+                    raise InvalidInput(f"有多个单位名为“{org}”，请使用 API 按单位编号创建")
+                org_id = found[0].id
+            user = create_user(
+                ctx,
+                system_actor("govdata user create"),
+                NewUser(username, name, role_value, secret, org_id, end, kind, subject_id),
+            )
+            out.print(f"已创建用户 {user.username}（{user.display_name}）", highlight=False)
+
+    guarded(run)
+
+
+# ---------------------------------------------------------------- audit
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """重新计算审计日志哈希链；完整则退出码 0，否则指出第一条断裂的事件并以非零退出。"""
+    from govdata.audit.service import verify
+
+    def run() -> None:
+        with context() as ctx:
+            result = verify(ctx, system_actor("govdata audit verify"))
+        if result.ok:
+            out.print(result.message())
+            return
+        err.print(f"[bold red]{result.message()}[/]", highlight=False)
+        raise typer.Exit(6)
+
+    guarded(run)
+
+
+@audit_app.command("purge")
+def audit_purge(before: Annotated[str, typer.Option(help="删除此日期之前的事件 YYYY-MM-DD")]) -> None:
+    """删除超过保存期限的审计事件（保存期内的事件拒绝删除）。"""
+    from govdata.audit.service import purge_before
+    from govdata.clock import CHINA_TZ
+    from govdata.errors import InvalidInput
+
+    def run() -> None:
+        try:
+            day = dt.date.fromisoformat(before)
+        except ValueError as exc:
+            raise InvalidInput(f"日期格式应为 YYYY-MM-DD：{before}") from exc
+        with context() as ctx:
+            count = purge_before(
+                ctx, system_actor("govdata audit purge"), dt.datetime.combine(day, dt.time(), CHINA_TZ)
+            )
+        out.print(f"已删除 {count} 条超过保存期限的审计事件")
+
+    guarded(run)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

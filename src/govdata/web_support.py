@@ -1,0 +1,116 @@
+"""Plumbing shared by every domain's routes: the request context, the actor, CSRF, templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from govdata.authz import Actor
+from govdata.clock import CHINA_TZ
+from govdata.context import Ctx
+from govdata.errors import DomainError, Forbidden, Unauthenticated
+from govdata.org import service as org_service
+
+SESSION_COOKIE = "govdata_session"
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+class LoginRequired(DomainError):
+    """A page needs a logged-in user: pages answer with a redirect to the login form."""
+
+    code = "login_required"
+    http_status = 303
+
+
+def get_ctx(request: Request) -> Iterator[Ctx]:
+    """One transaction per request: committed when the route returns, rolled back on any error."""
+    session = request.app.state.session_factory()
+    ctx = Ctx(session=session, clock=request.app.state.clock)
+    try:
+        yield ctx
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+CtxDep = Annotated[Ctx, Depends(get_ctx)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return None
+
+
+def api_actor(request: Request, ctx: CtxDep) -> Actor:
+    """API callers use a bearer token; a logged-in browser may call too, with its CSRF header on writes."""
+    token = _bearer(request)
+    if token:
+        return org_service.resolve_api_token(ctx, token)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    found = org_service.resolve_web_session(ctx, cookie) if cookie else None
+    if found is None:
+        raise Unauthenticated("请提供有效的 API 令牌（Authorization: Bearer …）或先登录")
+    actor, csrf = found
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.headers.get("x-csrf-token") != csrf:
+        raise Forbidden("缺少或错误的 CSRF 令牌（请求头 X-CSRF-Token）")
+    request.state.csrf_token = csrf
+    return actor
+
+
+def page_actor(request: Request, ctx: CtxDep) -> Actor:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    found = org_service.resolve_web_session(ctx, cookie) if cookie else None
+    if found is None:
+        raise LoginRequired("请先登录")
+    actor, csrf = found
+    request.state.csrf_token = csrf
+    request.state.actor = actor
+    return actor
+
+
+ApiActor = Annotated[Actor, Depends(api_actor)]
+PageActor = Annotated[Actor, Depends(page_actor)]
+
+
+async def check_csrf(request: Request, actor: PageActor) -> None:
+    """Every page form posts its session's CSRF token; a form from elsewhere is refused."""
+    form = await request.form()
+    sent = form.get("csrf_token")
+    if not sent or sent != getattr(request.state, "csrf_token", None):
+        raise Forbidden("表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
+
+
+def fmt_dt(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates.env.filters["dt"] = fmt_dt
+    templates.env.filters["urlq"] = lambda s: quote(str(s))
+    from govdata import labels
+
+    templates.env.globals["L"] = labels
+    return templates
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+    templates: Jinja2Templates = request.app.state.templates
+    context.setdefault("actor", getattr(request.state, "actor", None))
+    context.setdefault("csrf_token", getattr(request.state, "csrf_token", ""))
+    context.setdefault("flash", request.query_params.get("msg"))
+    return templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -1,0 +1,152 @@
+"""The `govdata` command as an operator runs it: a real process, a real database file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+GOVDATA = [sys.executable, "-m", "govdata"]
+
+
+def run(args: list[str], db: Path, *, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "GOVDATA_DATABASE_URL": f"sqlite:///{db}",
+        "GOVDATA_ARGON2_TIME_COST": "1",
+        "GOVDATA_ARGON2_MEMORY_KIB": "64",
+        "COLUMNS": "200",
+    }
+    return subprocess.run(
+        [*GOVDATA, *args], env=env, capture_output=True, text=True, input=stdin, timeout=120
+    )
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "cli.db"
+
+
+def test_add_workdays_follows_the_holiday_notice(db: Path) -> None:
+    done = run(["calendar", "add-workdays", "2026-09-30", "5"], db)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "2026-10-13"
+
+
+def test_add_workdays_beyond_loaded_years_names_the_year(db: Path) -> None:
+    done = run(["calendar", "add-workdays", "2027-03-01", "3"], db)
+    assert done.returncode != 0
+    assert "2027" in done.stderr and "calendar load" in done.stderr
+
+
+def test_bad_date_is_a_clear_error(db: Path) -> None:
+    done = run(["calendar", "add-workdays", "2026-13-40", "3"], db)
+    assert done.returncode != 0 and "YYYY-MM-DD" in done.stderr
+
+
+def test_profile_show_prints_every_limit(db: Path) -> None:
+    done = run(["profile", "show", "henan"], db)
+    assert done.returncode == 0
+    assert "河南省政务数据管理办法" in done.stdout and "工作日" in done.stdout
+    unknown = run(["profile", "show", "atlantis"], db)
+    assert unknown.returncode != 0 and "sichuan" in unknown.stderr
+
+
+def test_init_calendar_load_user_create_and_audit_verify(db: Path, tmp_path: Path) -> None:
+    assert run(["audit", "verify"], db).returncode != 0  # not initialised yet: a clear refusal
+    init = run(["init", "--profile", "wanzhou"], db)
+    assert init.returncode == 0, init.stderr
+    assert "万州区政务数据资源管理办法" in init.stdout
+    # A 2027 schedule loaded by the operator makes 2027 deadlines computable.
+    year = {
+        "year": 2027,
+        "source": "国务院办公厅关于2027年部分节假日安排的通知（测试数据）",
+        "holidays": [{"date": "2027-01-01", "name": "元旦"}],
+        "workdays": [],
+    }
+    path = tmp_path / "2027.json"
+    path.write_text(json.dumps(year, ensure_ascii=False), encoding="utf-8")
+    loaded = run(["calendar", "load", str(path)], db)
+    assert loaded.returncode == 0, loaded.stderr
+    assert run(["calendar", "add-workdays", "2026-12-31", "1"], db).stdout.strip() == "2027-01-04"
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        '{"year": 2028, "source": "x", "holidays": [{"date": "2027-01-01", "name": "元旦"}], "workdays": []}'
+    )
+    refused = run(["calendar", "load", str(bad)], db)
+    assert refused.returncode != 0 and "2027-01-01" in refused.stderr
+    created = run(
+        [
+            "user",
+            "create",
+            "--username",
+            "ops_admin",
+            "--name",
+            "运维管理员",
+            "--role",
+            "public_user",
+            "--subject-kind",
+            "person",
+            "--subject-id",
+            "11010519491231002X",
+            "--password",
+            "Passw0rd!2026",
+        ],
+        db,
+    )
+    assert created.returncode == 0, created.stderr
+    weak = run(
+        [
+            "user",
+            "create",
+            "--username",
+            "weak",
+            "--name",
+            "弱",
+            "--role",
+            "public_user",
+            "--subject-kind",
+            "person",
+            "--subject-id",
+            "11010519491231002X",
+            "--password",
+            "123",
+        ],
+        db,
+    )
+    assert weak.returncode != 0 and "8 位" in weak.stderr
+    ok = run(["audit", "verify"], db)
+    assert ok.returncode == 0 and "完整" in ok.stdout
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE audit_event SET outcome = 'failure' WHERE seq = 2")
+    broken = run(["audit", "verify"], db)
+    assert broken.returncode != 0 and "第 2 条" in broken.stderr
+    purge = run(["audit", "purge", "--before", "2026-01-01"], db)
+    assert purge.returncode != 0 and "24 个月" in purge.stderr
+
+
+def test_demo_loads_once_and_is_idempotent(db: Path) -> None:
+    first = run(["demo", "--no-serve"], db)
+    assert first.returncode == 0, first.stderr
+    assert "演示辖区已就绪" in first.stdout and "prov_reviewer" in first.stdout
+    second = run(["demo", "--no-serve"], db)
+    assert second.returncode == 0 and "未重复载入" in second.stdout
+    with sqlite3.connect(db) as conn:
+        counts = {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("region", "organization", "app_user", "catalog_resource", "catalog_demand")
+        }
+        states = dict(
+            conn.execute(
+                "SELECT v.state, count(*) FROM catalog_resource r JOIN catalog_version v ON v.id = r.head_version_id GROUP BY 1"
+            ).fetchall()
+        )
+    assert counts["region"] == 6 and counts["organization"] >= 14 and counts["catalog_resource"] >= 40
+    assert {"draft", "submitted", "returned", "approved", "published"} <= set(states)
+    verify = run(["audit", "verify"], db)
+    assert verify.returncode == 0

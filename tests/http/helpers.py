@@ -1,0 +1,60 @@
+"""Helpers for end-to-end tests: tokens for users, and objects in a given workflow state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from govdata.catalog import service
+from govdata.catalog.demands import create_demand
+from govdata.catalog.models import Resource, VersionState
+from govdata.catalog.schemas import DemandIn
+from govdata.context import Ctx
+from govdata.org.service import create_api_token
+from tests.world import World, make_entry
+
+
+def token_for(ctx: Ctx, world: World, username: str) -> str:
+    _token, plain = create_api_token(ctx, world.actor(username), "测试", 30)
+    return plain
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def draft(ctx: Ctx, world: World, owner: str = "gongan_officer", **overrides: Any) -> Resource:
+    return make_entry(ctx, world.actor(owner), **overrides)
+
+
+def submitted(ctx: Ctx, world: World, owner: str = "gongan_officer", **overrides: Any) -> Resource:
+    res = make_entry(ctx, world.actor(owner), **overrides)
+    service.submit(ctx, world.actor(owner), res.id)
+    return res
+
+
+def published(ctx: Ctx, world: World, owner: str = "gongan_officer", **overrides: Any) -> Resource:
+    res = submitted(ctx, world, owner, **overrides)
+    service.review(ctx, world.actor("reviewer"), res.id, "approve", None)
+    return res
+
+
+def approved_unpublished(ctx: Ctx, world: World) -> Resource:
+    """Approved but not yet published: the state a separate-publish profile leaves an entry in."""
+    res = submitted(ctx, world)
+    service.head_of(ctx.session, res).state = VersionState.APPROVED
+    ctx.session.flush()
+    return res
+
+
+def demand(ctx: Ctx, world: World, owner: str = "gongan_officer") -> int:
+    d = create_demand(
+        ctx,
+        world.actor(owner),
+        DemandIn(
+            title="婚姻登记信息",
+            description="办理户籍业务需核验婚姻状况",
+            wanted_items="姓名、婚姻状况",
+            purpose="户籍登记",
+        ),
+    )
+    return d.id

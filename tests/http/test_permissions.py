@@ -1,0 +1,275 @@
+"""Every API route, every role: who gets 2xx, who 403, who 404, and anonymous callers 401.
+
+The table must name every route the app has; a new route without a row fails `test_every_route_is_covered`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from govdata.catalog.filings import FILING_STATE_LABELS  # noqa: F401  (import check)
+from govdata.catalog.models import Filing
+from govdata.context import Ctx
+from tests.http import helpers as h
+from tests.world import World, entry_data
+
+ROLES = [
+    "admin",
+    "reviewer",
+    "gongan_officer",
+    "gongan_user",
+    "minzheng_officer",
+    "auditor",
+    "vendor_staff",
+    "citizen",
+]
+READERS = {
+    "admin",
+    "reviewer",
+    "gongan_officer",
+    "gongan_user",
+    "minzheng_officer",
+    "auditor",
+    "vendor_staff",
+}
+GOV = READERS - {"vendor_staff"}
+AUTHORITY = {"admin", "reviewer"}
+EVERYONE = set(ROLES)
+
+Setup = Callable[[Ctx, World, str], dict[str, Any]]
+
+
+def nothing(ctx: Ctx, world: World, who: str) -> dict[str, Any]:
+    return {}
+
+
+def _supplementary_filing(ctx: Ctx, world: World, who: str) -> dict[str, Any]:
+    res = h.published(
+        ctx,
+        world,
+        "renshe_officer",
+        supplementary=True,
+        name="州级就业援助对象名单",
+        share_type="unconditional",
+        share_conditions=None,
+        share_basis=None,
+    )
+    filing = ctx.session.query(Filing).filter_by(resource_id=res.id).one()
+    return {"id": filing.id}
+
+
+def _own_token(ctx: Ctx, world: World, who: str) -> dict[str, Any]:
+    from govdata.org.service import create_api_token
+
+    token, _plain = create_api_token(ctx, world.actor(who), "待撤销", 30)
+    return {"id": token.id}
+
+
+def _designation(ctx: Ctx, world: World, who: str) -> dict[str, Any]:
+    a = h.published(ctx, world, "gongan_officer", name="婚姻状况信息")
+    b = h.published(ctx, world, "minzheng_officer", name="婚姻登记信息")
+    return {
+        "body": {
+            "source_resource_id": b.id,
+            "duplicate_resource_ids": [a.id],
+            "reason": "婚姻登记由民政部门采集",
+        }
+    }
+
+
+@dataclass
+class Case:
+    method: str
+    path: str
+    ok: set[str]
+    hidden: set[str] = field(default_factory=set)
+    setup: Setup = nothing
+    body: dict[str, Any] | None = None
+
+
+CASES: list[Case] = [
+    Case("GET", "/api/v1/catalog/entries", READERS),
+    Case("POST", "/api/v1/catalog/entries", {"gongan_officer", "minzheng_officer"}, body=entry_data()),
+    Case(
+        "GET",
+        "/api/v1/catalog/entries/{id}",
+        {"gongan_officer", "gongan_user"},
+        hidden={"admin", "reviewer", "minzheng_officer", "auditor", "vendor_staff"},
+        setup=lambda c, w, who: {"id": h.draft(c, w).id},
+    ),
+    Case(
+        "GET",
+        "/api/v1/catalog/entries/{id}?pub",
+        READERS,
+        setup=lambda c, w, who: {"id": h.published(c, w).id},
+    ),
+    Case(
+        "PUT",
+        "/api/v1/catalog/entries/{id}",
+        {"gongan_officer"},
+        hidden={"minzheng_officer"},
+        setup=lambda c, w, who: {"id": h.draft(c, w).id},
+        body=entry_data(summary="修改后的摘要"),
+    ),
+    Case(
+        "POST",
+        "/api/v1/catalog/entries/{id}/submit",
+        {"gongan_officer"},
+        hidden={"minzheng_officer"},
+        setup=lambda c, w, who: {"id": h.draft(c, w).id},
+    ),
+    Case(
+        "POST",
+        "/api/v1/catalog/entries/{id}/review",
+        AUTHORITY,
+        setup=lambda c, w, who: {"id": h.submitted(c, w).id},
+        body={"decision": "return", "comment": "请补充依据条款"},
+    ),
+    Case(
+        "POST",
+        "/api/v1/catalog/entries/{id}/publish",
+        AUTHORITY,
+        setup=lambda c, w, who: {"id": h.approved_unpublished(c, w).id},
+    ),
+    Case(
+        "POST",
+        "/api/v1/catalog/entries/{id}/withdraw",
+        {"gongan_officer"},
+        hidden={"minzheng_officer"},
+        setup=lambda c, w, who: {"id": h.draft(c, w).id},
+        body={"reason": "重复录入"},
+    ),
+    Case(
+        "GET",
+        "/api/v1/catalog/entries/{id}/compare?from=1&to=1",
+        READERS,
+        setup=lambda c, w, who: {"id": h.published(c, w).id},
+    ),
+    Case(
+        "POST",
+        "/api/v1/catalog/entries/{id}/triggers",
+        {"gongan_officer", "admin"},
+        hidden={"minzheng_officer"},
+        setup=lambda c, w, who: {"id": h.published(c, w).id},
+        body={"kind": "law", "description": "条例修订", "occurred_on": "2026-11-18"},
+    ),
+    Case(
+        "GET",
+        "/api/v1/catalog/entries/{id}/duplicates",
+        READERS,
+        setup=lambda c, w, who: {"id": h.published(c, w).id},
+    ),
+    Case("POST", "/api/v1/catalog/designations", AUTHORITY, setup=_designation),
+    Case("GET", "/api/v1/catalog/review-queue", AUTHORITY),
+    Case("GET", "/api/v1/catalog/filings", READERS),
+    Case(
+        "POST",
+        "/api/v1/catalog/filings/{id}/decision",
+        AUTHORITY,
+        setup=_supplementary_filing,
+        body={"accept": True, "comment": "同意备案"},
+    ),
+    Case("GET", "/api/v1/catalog/demands", AUTHORITY | {"gongan_officer", "gongan_user", "minzheng_officer"}),
+    Case(
+        "POST",
+        "/api/v1/catalog/demands",
+        {"gongan_officer", "gongan_user", "minzheng_officer"},
+        body={
+            "title": "不动产登记信息",
+            "description": "办理落户需核验住房",
+            "wanted_items": "权利人、坐落",
+            "purpose": "户籍迁入审核",
+        },
+    ),
+    Case(
+        "GET",
+        "/api/v1/catalog/demands/{id}/matches",
+        AUTHORITY | {"gongan_officer", "gongan_user"},
+        setup=lambda c, w, who: {"id": h.demand(c, w)},
+    ),
+    Case(
+        "POST",
+        "/api/v1/catalog/demands/{id}/answer",
+        AUTHORITY,
+        setup=lambda c, w, who: {"id": h.demand(c, w)},
+        body={"state": "rejected", "answer": "暂无采集依据"},
+    ),
+    Case("GET", "/api/v1/catalog/rollup", READERS),
+    Case(
+        "GET",
+        "/api/v1/catalog/responsibilities/{id}",
+        READERS,
+        setup=lambda c, w, who: {"id": w.orgs["gongan"].id},
+    ),
+    Case("GET", "/api/v1/me/work", READERS),
+    Case("GET", "/api/v1/auth/tokens", EVERYONE),
+    Case("POST", "/api/v1/auth/tokens", EVERYONE, body={"name": "新令牌", "valid_days": 30}),
+    Case("DELETE", "/api/v1/auth/tokens/{id}", EVERYONE, setup=_own_token),
+    Case("GET", "/api/v1/me", EVERYONE),
+    Case("GET", "/api/v1/regions", READERS),
+    Case("GET", "/api/v1/orgs", READERS),
+    Case(
+        "POST",
+        "/api/v1/users",
+        {"admin"},
+        setup=lambda c, w, who: {
+            "body": {
+                "username": f"new_{who}",
+                "display_name": "新用户",
+                "role": "dept_user",
+                "password": "Passw0rd!x",
+                "org_id": w.orgs["gongan"].id,
+            }
+        },
+    ),
+    Case("GET", "/api/v1/profile", GOV),
+    Case("GET", "/api/v1/calendar/add-workdays?date=2026-09-30&n=5", GOV),
+    Case("GET", "/api/v1/audit/events", {"admin", "auditor"}),
+    Case("GET", "/api/v1/audit/verify", {"auditor"}),
+]
+PUBLIC = {("POST", "/api/v1/auth/token")}
+
+
+def _route_key(case: Case) -> tuple[str, str]:
+    return case.method, case.path.split("?")[0]
+
+
+def test_every_route_is_covered(client: TestClient) -> None:
+    routes = {
+        (method, route.path)
+        for route in client.app.routes
+        if isinstance(route, APIRoute) and route.path.startswith("/api/")
+        for method in route.methods
+    }
+    covered = {_route_key(c) for c in CASES} | PUBLIC
+    assert routes - covered == set(), "routes without a permission case"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.path}")
+def test_route_by_role(client: TestClient, ctx: Ctx, world: World, case: Case) -> None:
+    tokens = {who: h.token_for(ctx, world, who) for who in ROLES}
+    ctx.session.commit()
+    for who in ROLES:
+        params = case.setup(ctx, world, who)
+        ctx.session.commit()
+        body = params.pop("body", case.body)
+        path = case.path.split("?pub")[0].format(**params)
+        resp = client.request(case.method, path, json=body, headers=h.auth(tokens[who]))
+        if who in case.ok:
+            expected = "2xx"
+            good = 200 <= resp.status_code < 300
+        elif who in case.hidden:
+            expected, good = "404", resp.status_code == 404
+        else:
+            expected, good = "403", resp.status_code == 403
+        assert good, f"{who}: expected {expected}, got {resp.status_code} {resp.text[:300]}"
+        if not good or resp.status_code >= 400:
+            assert resp.json()["error"]["message"]
+    anonymous = client.request(case.method, case.path.split("?pub")[0].format(id=1), json=case.body)
+    assert anonymous.status_code == 401
