@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -104,9 +105,22 @@ def create_app(
         version="0.1.0",
         description="政务数据资源目录、资源中心、共享交换、开放与监督。认证：`Authorization: Bearer <API 令牌>`。"
         '错误统一为 `{"error": {"code", "message"}}`。',
-        docs_url="/docs",
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        # Swagger UI from the package's own static files: pages must work without a CDN.
+        return get_swagger_ui_html(
+            openapi_url="/api/v1/openapi.json",
+            title="govdata API 文档",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)

@@ -73,10 +73,17 @@ def logout(request: Request, ctx: CtxDep, actor: PageActor) -> Response:
 
 
 @router.get("/")
-def dashboard(request: Request, ctx: CtxDep, actor: PageActor) -> Response:
+def dashboard(request: Request, ctx: CtxDep, actor: PageActor, overdue: bool = False) -> Response:
     board = catalog_queries.pending_work(ctx, actor)
+    items = board.overdue if overdue else board.items
     return render(
-        request, "org/dashboard.html", board=board, profile=ctx.profile, today=ctx.clock.today().isoformat()
+        request,
+        "org/dashboard.html",
+        board=board,
+        items=items,
+        only_overdue=overdue,
+        profile=ctx.profile,
+        today=ctx.clock.today().isoformat(),
     )
 
 
