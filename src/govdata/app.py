@@ -156,12 +156,20 @@ def create_app(
     from govdata.audit import web as audit_web
     from govdata.catalog import api as catalog_api
     from govdata.catalog import web as catalog_web
+    from govdata.catalog import web_editor as catalog_web_editor
+    from govdata.catalog import web_review as catalog_web_review
     from govdata.org import api as org_api
     from govdata.org import web as org_web
 
     for router in (org_api.router, catalog_api.router, audit_api.router):
         app.include_router(router, prefix="/api/v1")
-    for router in (org_web.router, catalog_web.router, audit_web.router):
+    for router in (
+        org_web.router,
+        catalog_web_editor.router,
+        catalog_web.router,
+        catalog_web_review.router,
+        audit_web.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     return app

@@ -46,7 +46,7 @@ def test_demo_has_every_state_a_duplicate_pair_and_is_idempotent(ctx: Ctx) -> No
     found = {
         (v.name, ctx.session.get(ResourceVersion, c.version_id).name)  # type: ignore[union-attr]
         for v in queue
-        for c in duplicates.likely_duplicates(ctx, v)
+        for c in duplicates.likely_duplicates(ctx, reviewer, v)
     }
     assert found, "the demo's duplicate pair should be detected"
     # Two-character searches find realistic entries; the reviewer has pending work with due dates.

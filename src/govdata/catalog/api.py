@@ -147,7 +147,7 @@ def record_trigger(ctx: CtxDep, actor: ApiActor, resource_id: int, body: Trigger
 def entry_duplicates(ctx: CtxDep, actor: ApiActor, resource_id: int) -> list[DuplicateOut]:
     resource = service.get_resource(ctx.session, resource_id)
     version = service.visible_version(ctx, actor, resource)
-    return [_dup(ctx, c) for c in duplicates.likely_duplicates(ctx, version)]
+    return [_dup(ctx, c) for c in duplicates.likely_duplicates(ctx, actor, version)]
 
 
 def _dup(ctx: CtxDep, cand: duplicates.DuplicateCandidate) -> DuplicateOut:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from govdata.audit.service import record
 from govdata.authz import Actor, Permission, require
@@ -37,8 +37,23 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def likely_duplicates(ctx: Ctx, version: ResourceVersion, *, limit: int = 10) -> list[DuplicateCandidate]:
-    """Other departments' entries with a similar name or mostly the same data items."""
+def likely_duplicates(
+    ctx: Ctx, actor: Actor, version: ResourceVersion, *, limit: int = 10
+) -> list[DuplicateCandidate]:
+    """Other departments' entries with a similar name or mostly the same data items.
+
+    Published entries are visible to every department; entries still under review only count when they lie
+    in the actor's jurisdiction, so a reviewer never learns of another jurisdiction's pending work.
+    """
+    require(actor, Permission.CATALOG_READ)
+    under_review = ResourceVersion.state.in_([VersionState.SUBMITTED, VersionState.APPROVED])
+    if actor.is_system:
+        in_view = ResourceVersion.state.in_(_CANDIDATE_STATES)
+    else:
+        in_view = or_(
+            ResourceVersion.state == VersionState.PUBLISHED,
+            and_(under_review, Resource.region_path.startswith(actor.region_path or "-", autoescape=True)),
+        )
     resource = version.resource
     name_grams = search.grams(version.name)
     item_names = {item.name for item in version.items}
@@ -60,7 +75,7 @@ def likely_duplicates(ctx: Ctx, version: ResourceVersion, *, limit: int = 10) ->
         .where(
             ResourceVersion.id.in_(candidates),
             Resource.org_id != resource.org_id,
-            ResourceVersion.state.in_(_CANDIDATE_STATES),
+            in_view,
         )
     ).scalars()
     found: dict[int, DuplicateCandidate] = {}

@@ -542,11 +542,11 @@ def organizations(session: Session) -> list[Organization]:
 def entry_detail(ctx: Ctx, actor: Actor, resource_id: int, number: int | None = None):  # type: ignore[no-untyped-def]
     """The entry as this actor may see it (optionally one older version), with history and triggers."""
     from govdata.catalog.schemas import EntryOut, TriggerOut, VersionOut, VersionSummaryOut
-    from govdata.catalog.service import get_resource, visible_versions
+    from govdata.catalog.service import get_resource, visible_version, visible_versions
 
     resource = get_resource(ctx.session, resource_id)
     versions = visible_versions(ctx, actor, resource)
-    shown = versions[-1] if versions else None
+    shown = visible_version(ctx, actor, resource)
     if number is not None:
         shown = next((v for v in versions if v.number == number), None)
         if shown is None:
@@ -568,7 +568,7 @@ def entry_detail(ctx: Ctx, actor: Actor, resource_id: int, number: int | None = 
         region_code=region.code,
         supplementary=resource.supplementary,
         source_resource_id=resource.source_resource_id,
-        head_version_number=versions[-1].number,
+        head_version_number=shown.number if number is None else visible_version(ctx, actor, resource).number,
         published_version_number=published.number if published else None,
         version=VersionOut.model_validate(shown),
         versions=[VersionSummaryOut.model_validate(v) for v in reversed(versions)],

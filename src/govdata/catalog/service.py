@@ -26,7 +26,7 @@ from govdata.catalog.rules import check_entry
 from govdata.catalog.schemas import DOMAINS, CreateEntryIn, EditEntryIn, EntryIn
 from govdata.catalog.workflow import EDITABLE, Action, next_state
 from govdata.context import Ctx
-from govdata.errors import Conflict, InvalidInput, NotFound
+from govdata.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from govdata.org.models import Organization, OrgKind, Region, RegionLevel
 from govdata.profiles.schema import Limit
 
@@ -224,7 +224,7 @@ def edit_entry(ctx: Ctx, actor: Actor, resource_id: int, data: EditEntryIn) -> R
             raise InvalidInput("修改已发布的目录条目须填写变更原因（将作为新版本报送审核）")
         version = ResourceVersion(
             resource_id=resource.id,
-            number=head.number + 1,
+            number=max(v.number for v in resource.versions) + 1,  # withdrawn numbers are not reused
             state=VersionState.DRAFT,
             created_by_id=actor.user_id,
             created_at=now,
@@ -247,6 +247,8 @@ def edit_entry(ctx: Ctx, actor: Actor, resource_id: int, data: EditEntryIn) -> R
             )
         )
         action = "catalog.new_version"
+    elif head.state == VersionState.WITHDRAWN:
+        raise InvalidTransition("该条目的草稿已撤销且从未发布；如仍需要，请新建目录条目")
     else:
         raise Conflict("该条目正在审核中，审核完成前不能修改；如需修改请等待退回")
     if trigger is not None and trigger.state == TriggerState.OPEN:
