@@ -1,0 +1,197 @@
+"""Every page route, every role: who gets the page (2xx or a 303 after a form), who 403, who 404.
+
+Anonymous visitors are sent to the login page. The table must name every page route the app has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.routing import Route
+
+from govdata.context import Ctx
+from tests.http import helpers as h
+from tests.http.test_catalog_pages import CSRF, editor_form, login
+from tests.http.test_permissions import (
+    AUTHORITY,
+    EVERYONE,
+    READERS,
+    ROLES,
+    Setup,
+    _designation,
+    _own_token,
+    _supplementary_filing,
+    nothing,
+)
+from tests.world import World
+
+OFFICERS = {"gongan_officer", "minzheng_officer"}
+DEMANDERS = AUTHORITY | {"gongan_officer", "gongan_user", "minzheng_officer"}
+
+
+@dataclass
+class PageCase:
+    method: str
+    path: str
+    ok: set[str]
+    hidden: set[str] = field(default_factory=set)
+    setup: Setup = nothing
+    form: dict[str, Any] | None = None
+
+
+def _id(make: Any) -> Setup:
+    return lambda c, w, who: {"id": make(c, w).id}
+
+
+PAGE_CASES: list[PageCase] = [
+    PageCase("GET", "/", EVERYONE),
+    PageCase("GET", "/tokens", EVERYONE),
+    PageCase("POST", "/tokens", EVERYONE, form={"name": "页面令牌", "valid_days": "30"}),
+    PageCase("POST", "/tokens/{id}/revoke", EVERYONE, setup=_own_token),
+    PageCase("GET", "/audit", {"admin", "auditor"}),
+    PageCase("GET", "/catalog", READERS),
+    PageCase("GET", "/catalog/new", OFFICERS),
+    PageCase("POST", "/catalog/new", OFFICERS, form={}),
+    PageCase("GET", "/catalog/{id}", READERS, setup=_id(h.published)),
+    PageCase(
+        "GET",
+        "/catalog/{id}?draft",
+        {"gongan_officer", "gongan_user"},
+        hidden={"admin", "reviewer", "minzheng_officer", "auditor", "vendor_staff"},
+        setup=_id(h.draft),
+    ),
+    PageCase("GET", "/catalog/{id}/compare?from=1&to=1", READERS, setup=_id(h.published)),
+    PageCase(
+        "GET", "/catalog/{id}/edit", {"gongan_officer"}, hidden={"minzheng_officer"}, setup=_id(h.draft)
+    ),
+    PageCase(
+        "POST",
+        "/catalog/{id}/edit",
+        {"gongan_officer"},
+        hidden={"minzheng_officer"},
+        setup=_id(h.draft),
+        form={},
+    ),
+    PageCase(
+        "POST", "/catalog/{id}/submit", {"gongan_officer"}, hidden={"minzheng_officer"}, setup=_id(h.draft)
+    ),
+    PageCase(
+        "POST",
+        "/catalog/{id}/withdraw",
+        {"gongan_officer"},
+        hidden={"minzheng_officer"},
+        setup=_id(h.draft),
+        form={"reason": "重复录入"},
+    ),
+    PageCase(
+        "POST",
+        "/catalog/{id}/triggers",
+        {"gongan_officer", "admin"},
+        hidden={"minzheng_officer"},
+        setup=_id(h.published),
+        form={"kind": "law", "description": "条例修订", "occurred_on": "2026-11-18"},
+    ),
+    PageCase("GET", "/review", AUTHORITY),
+    PageCase("GET", "/review/{id}", AUTHORITY, setup=_id(h.submitted)),
+    PageCase(
+        "POST",
+        "/review/{id}",
+        AUTHORITY,
+        setup=_id(h.submitted),
+        form={"decision": "return", "comment": "请补充"},
+    ),
+    PageCase("POST", "/review/{id}/publish", AUTHORITY, setup=_id(lambda c, w: h.approved_unpublished(c, w))),
+    PageCase("GET", "/duplicates", AUTHORITY),
+    PageCase("POST", "/duplicates/designate", AUTHORITY, setup=_designation),
+    PageCase("GET", "/demands", DEMANDERS),
+    PageCase(
+        "POST",
+        "/demands",
+        {"gongan_officer", "gongan_user", "minzheng_officer"},
+        form={
+            "title": "不动产登记信息",
+            "description": "落户核验住房",
+            "wanted_items": "权利人",
+            "purpose": "户籍迁入",
+        },
+    ),
+    PageCase(
+        "POST",
+        "/demands/{id}/answer",
+        AUTHORITY,
+        setup=lambda c, w, who: {"id": h.demand(c, w)},
+        form={"state": "rejected", "answer": "暂无采集依据"},
+    ),
+    PageCase("GET", "/responsibilities/{id}", READERS, setup=lambda c, w, who: {"id": w.orgs["gongan"].id}),
+    PageCase("GET", "/filings", READERS),
+    PageCase("POST", "/filings/{id}", AUTHORITY, setup=_supplementary_filing, form={"accept": "true"}),
+    PageCase("GET", "/rollup", READERS),
+    PageCase("POST", "/logout", EVERYONE),
+]
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/docs")}
+
+
+def _normalise(path: str) -> str:
+    return path.split("?")[0].replace("{id}", "{}")
+
+
+def test_every_page_route_is_covered(client: TestClient) -> None:
+    routes = {
+        (
+            method,
+            _normalise(
+                route.path.replace(":int", "")
+                .replace("{resource_id}", "{id}")
+                .replace("{demand_id}", "{id}")
+                .replace("{filing_id}", "{id}")
+                .replace("{org_id}", "{id}")
+                .replace("{token_id}", "{id}")
+            ),
+        )
+        for route in client.app.routes
+        if isinstance(route, Route) and not route.path.startswith(("/api/", "/static"))
+        for method in (route.methods or set()) - {"HEAD"}
+    }
+    covered = {(c.method, _normalise(c.path)) for c in PAGE_CASES} | {(m, _normalise(p)) for m, p in PUBLIC}
+    assert routes - covered == set(), "page routes without a permission case"
+
+
+@pytest.mark.parametrize("case", PAGE_CASES, ids=lambda c: f"{c.method} {c.path}")
+def test_page_by_role(client: TestClient, ctx: Ctx, world: World, case: PageCase) -> None:
+    for who in ROLES:
+        params = case.setup(ctx, world, who)
+        ctx.session.commit()
+        client.cookies.clear()
+        login(client, who)
+        path = case.path.replace("?draft", "").format(**params)
+        if case.method == "GET":
+            resp = client.get(path, follow_redirects=False)
+        else:
+            token = CSRF.search(client.get("/tokens").text).group(1)  # type: ignore[union-attr]
+            body = params.pop("body", None)
+            form = dict(case.form or {})
+            if case.path in ("/catalog/new", "/catalog/{id}/edit"):
+                form = editor_form(token)
+            elif body is not None:
+                form = {k: (v if isinstance(v, list) else str(v)) for k, v in body.items()}
+            form["csrf_token"] = token
+            resp = client.post(path, data=form, follow_redirects=False)
+        if who in case.ok:
+            good, expected = resp.status_code in (200, 201, 303), "2xx/303"
+            if resp.status_code == 303:
+                good = "/login" not in resp.headers["location"] or case.path == "/logout"
+        elif who in case.hidden:
+            good, expected = resp.status_code == 404, "404"
+        else:
+            good, expected = resp.status_code == 403, "403"
+        assert good, f"{who}: expected {expected}, got {resp.status_code} {resp.text[:300]}"
+    client.cookies.clear()
+    anonymous = client.request(
+        case.method, case.path.replace("?draft", "").format(id=1), follow_redirects=False
+    )
+    assert anonymous.status_code in (303, 403), anonymous.status_code
+    if anonymous.status_code == 303:
+        assert anonymous.headers["location"].startswith("/login")
