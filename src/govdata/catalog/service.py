@@ -117,17 +117,7 @@ def move(ctx: Ctx, actor: Actor, version: ResourceVersion, action: Action, reaso
     before = version.state
     version.state = next_state(before, action)
     version.updated_at = ctx.clock.now()
-    ctx.session.add(
-        Transition(
-            version_id=version.id,
-            from_state=before.value,
-            to_state=version.state.value,
-            actor_id=actor.user_id,
-            actor_name=actor.display_name,
-            reason=reason,
-            at=ctx.clock.now(),
-        )
-    )
+    _log_transition(ctx, actor, version, before, reason)
     record(
         ctx,
         actor,
@@ -149,6 +139,23 @@ def head_of(session: Session, resource: Resource) -> ResourceVersion:
     version = session.get(ResourceVersion, resource.head_version_id)
     assert version is not None
     return version
+
+
+def _log_transition(
+    ctx: Ctx, actor: Actor, version: ResourceVersion, before: VersionState | None, reason: str | None
+) -> None:
+    """Every move is kept: who, from → to, why, when (a new version starts with a move from nothing)."""
+    ctx.session.add(
+        Transition(
+            version_id=version.id,
+            from_state=before.value if before else None,
+            to_state=version.state.value,
+            actor_id=actor.user_id,
+            actor_name=actor.display_name,
+            reason=reason,
+            at=ctx.clock.now(),
+        )
+    )
 
 
 def _reindex(ctx: Ctx, resource: Resource, version: ResourceVersion) -> None:
@@ -189,17 +196,7 @@ def create_entry(ctx: Ctx, actor: Actor, data: CreateEntryIn) -> Resource:
     resource.head_version_id = version.id
     resource.org = org
     _reindex(ctx, resource, version)
-    ctx.session.add(
-        Transition(
-            version_id=version.id,
-            from_state=None,
-            to_state=VersionState.DRAFT.value,
-            actor_id=actor.user_id,
-            actor_name=actor.display_name,
-            reason="新建",
-            at=now,
-        )
-    )
+    _log_transition(ctx, actor, version, None, "新建")
     record(ctx, actor, "catalog.create", "catalog_resource", resource.id, detail={"code": resource.code})
     return resource
 
@@ -235,17 +232,7 @@ def edit_entry(ctx: Ctx, actor: Actor, resource_id: int, data: EditEntryIn) -> R
         ctx.session.add(version)
         ctx.session.flush()
         resource.head_version_id = version.id
-        ctx.session.add(
-            Transition(
-                version_id=version.id,
-                from_state=None,
-                to_state=VersionState.DRAFT.value,
-                actor_id=actor.user_id,
-                actor_name=actor.display_name,
-                reason=data.change_reason,
-                at=now,
-            )
-        )
+        _log_transition(ctx, actor, version, None, data.change_reason)
         action = "catalog.new_version"
     elif head.state == VersionState.WITHDRAWN:
         raise InvalidTransition("该条目的草稿已撤销且从未发布；如仍需要，请新建目录条目")
