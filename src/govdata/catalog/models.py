@@ -116,6 +116,8 @@ class Resource(IdMixin, Base):
     """One catalog entry; its content lives in versions, so history is never overwritten."""
 
     __tablename__ = "catalog_resource"
+    # The catalog listing walks entries newest first and stops after one page.
+    __table_args__ = (Index("ix_catalog_resource_updated", "updated_at", "id"),)
 
     code: Mapped[str] = mapped_column(String(40), unique=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)

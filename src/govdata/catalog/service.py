@@ -357,17 +357,24 @@ def withdraw_draft(ctx: Ctx, actor: Actor, resource_id: int, reason: str | None)
     return version
 
 
+def sees_head(actor: Actor, org_id: int, region_path: str, head_state: VersionState) -> bool:
+    """The working version is the department's own; the authority sees it once submitted; others never."""
+    return (
+        actor.is_system
+        or actor.org_id == org_id
+        or (
+            actor.is_authority
+            and in_jurisdiction(actor, region_path)
+            and head_state not in (VersionState.DRAFT, VersionState.WITHDRAWN)
+        )
+    )
+
+
 def visible_version(ctx: Ctx, actor: Actor, resource: Resource) -> ResourceVersion:
     """What this actor may see of an entry; another department's drafts stay invisible (NotFound)."""
     require(actor, Permission.CATALOG_READ)
     head = head_of(ctx.session, resource)
-    if actor.is_system or actor.org_id == resource.org_id:
-        return head
-    if (
-        actor.is_authority
-        and in_jurisdiction(actor, resource.region_path)
-        and head.state not in (VersionState.DRAFT, VersionState.WITHDRAWN)
-    ):
+    if sees_head(actor, resource.org_id, resource.region_path, head.state):
         return head
     if resource.published_version_id is None:
         raise NotFound(f"目录条目 {resource.id} 不存在")
