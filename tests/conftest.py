@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("GOVDATA_ARGON2_TIME_COST", "1")
 os.environ.setdefault("GOVDATA_ARGON2_MEMORY_KIB", "64")
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 
 from govdata.app import create_app
 from govdata.clock import CHINA_TZ, FixedClock
@@ -20,6 +20,7 @@ from govdata.config import Settings
 from govdata.context import Ctx
 from govdata.db import Base, make_engine, make_session_factory
 from govdata.migrate import upgrade
+from govdata.pool.tables import is_pool_table
 from tests.world import World, build_world
 
 # Friday 2026-11-20, 10:00 China time: deadlines in the tests are counted from here.
@@ -52,6 +53,9 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
     with eng.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
+        for name in inspect(conn).get_table_names():
+            if is_pool_table(name):
+                conn.execute(text(f"DROP TABLE {name}"))
 
 
 @pytest.fixture

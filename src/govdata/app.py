@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,17 +28,19 @@ from govdata.web_support import LoginRequired, make_templates, render
 class BodyLimit:
     """Refuse bodies over the limit before anything reads them, declared length or streamed."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_bytes = upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_bytes if _UPLOAD.match(scope.get("path", "")) else self.max_bytes
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _too_large(scope, send, self.max_bytes)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(scope, send, limit)
             return
         seen = 0
         started = False
@@ -47,7 +50,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise _BodyTooLarge
             return message
 
@@ -61,7 +64,10 @@ class BodyLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             if not started:
-                await _too_large(scope, send, self.max_bytes)
+                await _too_large(scope, send, limit)
+
+
+_UPLOAD = re.compile(r"^/api/v1/pools/\d+/batches$")
 
 
 class _BodyTooLarge(Exception):
@@ -70,10 +76,20 @@ class _BodyTooLarge(Exception):
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
     response = JSONResponse(
-        {"error": {"code": "payload_too_large", "message": f"请求内容过大：不得超过 {limit // 1000} KB"}},
+        {"error": {"code": "payload_too_large", "message": f"请求内容过大：不得超过 {_size(limit)}"}},
         status_code=413,
     )
     await response(scope, _empty_receive, send)
+
+
+def _size(limit: int) -> str:
+    return (
+        f"{limit / 1e9:g} GB"
+        if limit >= 1e9
+        else f"{limit / 1e6:g} MB"
+        if limit >= 1e6
+        else f"{limit / 1e3:g} KB"
+    )
 
 
 async def _empty_receive() -> Message:
@@ -126,7 +142,7 @@ def create_app(
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock or SystemClock()
     app.state.templates = make_templates()
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
@@ -160,8 +176,9 @@ def create_app(
     from govdata.catalog import web_review as catalog_web_review
     from govdata.org import api as org_api
     from govdata.org import web as org_web
+    from govdata.pool import api as pool_api
 
-    for router in (org_api.router, catalog_api.router, audit_api.router):
+    for router in (org_api.router, catalog_api.router, audit_api.router, pool_api.router):
         app.include_router(router, prefix="/api/v1")
     for router in (
         org_web.router,

@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
     max_body_bytes: int = 1_000_000
+    max_upload_bytes: int = 20_000_000_000  # data files streamed into pools
     # argon2id cost; tests lower it (never do so in production).
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -58,6 +60,7 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            register_sqlite_functions(dbapi_conn)
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
@@ -68,6 +71,23 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def row_hash(*values: str | None) -> str:
+    """MD5 of the canonical values joined by U+001F, None as U+001E — the same text PostgreSQL hashes as
+    md5(concat_ws(chr(31), coalesce(v, chr(30)), …)), so a row hashes alike on both databases."""
+    joined = "\x1f".join("\x1e" if v is None else v for v in values)
+    return hashlib.md5(joined.encode(), usedforsecurity=False).hexdigest()
+
+
+def _unbase64(value: str | None) -> bytes | None:
+    return None if value is None else base64.b64decode(value)
+
+
+def register_sqlite_functions(dbapi_conn: object) -> None:
+    """SQLite lacks md5 and base64; pool loads use these (deterministic, so usable in generated columns)."""
+    dbapi_conn.create_function("gd_row_hash", -1, row_hash, deterministic=True)  # type: ignore[attr-defined]
+    dbapi_conn.create_function("gd_unbase64", 1, _unbase64, deterministic=True)  # type: ignore[attr-defined]
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

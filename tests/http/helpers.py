@@ -58,3 +58,22 @@ def demand(ctx: Ctx, world: World, owner: str = "gongan_officer") -> int:
         ),
     )
     return d.id
+
+
+POOL_CSV = "公民身份号码,姓名,出生日期,户籍地址\n11010519491231002X,张三,1949-12-31,北京市\n110105194912310021,李四,1949-12-31,北京市\n"
+
+
+def loaded_pool(ctx: Ctx, world: World) -> tuple[int, int]:
+    """A published entry of 公安 with one batch loaded (one row accepted, one rejected): (entry id, batch id)."""
+    import tempfile
+    from pathlib import Path
+
+    from govdata.pool.service import load_file
+
+    res = published(ctx, world)
+    ctx.session.commit()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "pop.csv"
+        path.write_text(POOL_CSV, encoding="utf-8")
+        batch = load_file(ctx, world.actor("gongan_officer"), res.id, path)
+    return res.id, batch.id

@@ -91,6 +91,19 @@ class Case:
     hidden: set[str] = field(default_factory=set)
     setup: Setup = nothing
     body: dict[str, Any] | None = None
+    content: bytes | None = None  # a raw body (file uploads) instead of JSON
+
+
+POOL_READERS = {"admin", "reviewer", "gongan_officer", "gongan_user", "minzheng_officer"}
+POOL_OWN = {"admin", "reviewer", "gongan_officer", "gongan_user"}
+
+
+def _pool(ctx: Ctx, world: World, who: str) -> dict[str, Any]:
+    return {"id": h.loaded_pool(ctx, world)[0]}
+
+
+def _batch(ctx: Ctx, world: World, who: str) -> dict[str, Any]:
+    return {"id": h.loaded_pool(ctx, world)[1]}
 
 
 CASES: list[Case] = [
@@ -232,6 +245,20 @@ CASES: list[Case] = [
     Case("GET", "/api/v1/calendar/add-workdays?date=2026-09-30&n=5", GOV),
     Case("GET", "/api/v1/audit/events", {"admin", "auditor"}),
     Case("GET", "/api/v1/audit/verify", {"auditor"}),
+    Case("GET", "/api/v1/pools", POOL_READERS),
+    Case("GET", "/api/v1/pools/{id}", POOL_OWN, hidden={"minzheng_officer"}, setup=_pool),
+    Case(
+        "POST",
+        "/api/v1/pools/{id}/batches?filename=pop.csv",
+        {"gongan_officer"},
+        hidden={"minzheng_officer"},
+        setup=lambda c, w, who: {"id": h.published(c, w).id},
+        content=h.POOL_CSV.encode(),
+    ),
+    Case("GET", "/api/v1/pools/{id}/batches", POOL_OWN, hidden={"minzheng_officer"}, setup=_pool),
+    Case("GET", "/api/v1/batches/{id}", POOL_OWN, hidden={"minzheng_officer"}, setup=_batch),
+    Case("GET", "/api/v1/batches/{id}/rejects", POOL_OWN, hidden={"minzheng_officer"}, setup=_batch),
+    Case("GET", "/api/v1/batches/{id}/rejects.csv", POOL_OWN, hidden={"minzheng_officer"}, setup=_batch),
 ]
 PUBLIC = {("POST", "/api/v1/auth/token")}
 
@@ -260,7 +287,10 @@ def test_route_by_role(client: TestClient, ctx: Ctx, world: World, case: Case) -
         ctx.session.commit()
         body = params.pop("body", case.body)
         path = case.path.split("?pub")[0].format(**params)
-        resp = client.request(case.method, path, json=body, headers=h.auth(tokens[who]))
+        if case.content is not None:
+            resp = client.request(case.method, path, content=case.content, headers=h.auth(tokens[who]))
+        else:
+            resp = client.request(case.method, path, json=body, headers=h.auth(tokens[who]))
         if who in case.ok:
             expected = "2xx"
             good = 200 <= resp.status_code < 300
@@ -271,5 +301,7 @@ def test_route_by_role(client: TestClient, ctx: Ctx, world: World, case: Case) -
         assert good, f"{who}: expected {expected}, got {resp.status_code} {resp.text[:300]}"
         if not good or resp.status_code >= 400:
             assert resp.json()["error"]["message"]
-    anonymous = client.request(case.method, case.path.split("?pub")[0].format(id=1), json=case.body)
+    anonymous = client.request(
+        case.method, case.path.split("?pub")[0].format(id=1), json=case.body, content=case.content
+    )
     assert anonymous.status_code == 401

@@ -27,6 +27,8 @@ class Permission(StrEnum):
     TOKEN_OWN = "token.own"  # manage one's own API tokens
     CALENDAR_MANAGE = "calendar.manage"
     PROFILE_READ = "profile.read"
+    POOL_LOAD = "pool.load"  # load data into own department's pools (POOL-3)
+    POOL_READ = "pool.read"  # pool overview, batch history, reject reports
 
 
 _GOV_READ = {Permission.CATALOG_READ, Permission.PROFILE_READ, Permission.TOKEN_OWN}
@@ -45,6 +47,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_PURGE,
             Permission.ORG_MANAGE,
             Permission.CALENDAR_MANAGE,
+            Permission.POOL_READ,
         }
     ),
     Role.AUTHORITY_REVIEWER: frozenset(
@@ -55,6 +58,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CATALOG_DESIGNATE,
             Permission.CATALOG_FILING_ACK,
             Permission.DEMAND_MANAGE,
+            Permission.POOL_READ,
         }
     ),
     Role.DEPT_OFFICER: frozenset(
@@ -64,9 +68,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CATALOG_SUBMIT,
             Permission.CATALOG_TRIGGER,
             Permission.DEMAND_CREATE,
+            Permission.POOL_LOAD,
+            Permission.POOL_READ,
         }
     ),
-    Role.DEPT_USER: frozenset(_GOV_READ | {Permission.DEMAND_CREATE}),
+    Role.DEPT_USER: frozenset(_GOV_READ | {Permission.DEMAND_CREATE, Permission.POOL_READ}),
     Role.PUBLIC_USER: frozenset({Permission.TOKEN_OWN}),
     Role.AUDITOR: frozenset(_GOV_READ | {Permission.AUDIT_READ, Permission.AUDIT_VERIFY}),
     Role.TECH_PROVIDER: frozenset({Permission.CATALOG_READ, Permission.TOKEN_OWN}),

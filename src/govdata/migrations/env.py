@@ -7,6 +7,7 @@ from alembic import context
 from govdata.config import get_settings
 from govdata.db import make_engine
 from govdata.models import metadata
+from govdata.pool.tables import is_pool_table
 
 config = context.config
 
@@ -24,10 +25,16 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    """Pool data tables are created at run time per catalog entry; migrations leave them alone."""
+    return not (type_ == "table" and is_pool_table(name))
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_object=include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -1,0 +1,1 @@
+"""Department resource pools: the data behind approved catalog entries, loaded, validated and kept."""

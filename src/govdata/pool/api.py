@@ -1,0 +1,105 @@
+"""JSON routes of the pools: overview, streamed uploads of batches, batch history, reject reports."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from govdata.errors import InvalidInput
+from govdata.pool import queries, service
+from govdata.pool.models import LoadMode, RejectPolicy
+from govdata.pool.schemas import BatchOut, PoolOut, RejectOut
+from govdata.web_support import ApiActor, CtxDep
+
+router = APIRouter(tags=["资源池"])
+UPLOAD_PATH = "/pools/{resource_id}/batches"
+_SUFFIXES = {"csv": ".csv", "xlsx": ".xlsx", "jsonl": ".jsonl"}
+
+
+@router.get("/pools", response_model=list[PoolOut], summary="资源池一览")
+def list_pools(ctx: CtxDep, actor: ApiActor) -> list[PoolOut]:
+    return [PoolOut.model_validate(p) for p in queries.list_pools(ctx, actor)]
+
+
+@router.get("/pools/{resource_id}", response_model=PoolOut, summary="资源池详情（列、主键、行数）")
+def get_pool(ctx: CtxDep, actor: ApiActor, resource_id: int) -> PoolOut:
+    return PoolOut.model_validate(queries.get_pool(ctx, actor, resource_id))
+
+
+@router.post(
+    UPLOAD_PATH,
+    response_model=BatchOut,
+    status_code=201,
+    summary="上传数据文件并加载（请求体为文件本身，流式接收，可为大文件）",
+)
+async def upload_batch(
+    request: Request,
+    ctx: CtxDep,
+    actor: ApiActor,
+    resource_id: int,
+    filename: str = Query(min_length=1, max_length=200, description="原文件名（用于识别格式和批次记录）"),
+    mode: LoadMode = LoadMode.UPSERT,
+    on_reject: RejectPolicy = RejectPolicy.SKIP,
+    format: str | None = Query(None, pattern="^(csv|xlsx|jsonl)$"),
+    encoding: str | None = Query(None, max_length=20),
+) -> BatchOut:
+    fmt = format or Path(filename).suffix.lstrip(".").lower()
+    if fmt not in _SUFFIXES:
+        raise InvalidInput(
+            "不支持的文件格式：请上传 CSV、XLSX 或 JSON Lines（.jsonl）文件，或用 format 参数指明"
+        )
+    fd, name = tempfile.mkstemp(prefix="govdata-upload-", suffix=_SUFFIXES[fmt])
+    path = Path(name)
+    try:
+        size = 0
+        with os.fdopen(fd, "wb") as sink:
+            async for chunk in request.stream():
+                size += len(chunk)
+                await run_in_threadpool(sink.write, chunk)
+        if size == 0:
+            raise InvalidInput("上传的文件为空")
+        batch = await run_in_threadpool(
+            service.load_file,
+            ctx,
+            actor,
+            resource_id,
+            path,
+            mode=mode,
+            reject_policy=on_reject,
+            fmt=fmt,
+            encoding=encoding,
+            source_name=Path(filename).name,
+        )
+        return BatchOut.model_validate(batch)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@router.get("/pools/{resource_id}/batches", response_model=list[BatchOut], summary="批次记录")
+def list_batches(ctx: CtxDep, actor: ApiActor, resource_id: int) -> list[BatchOut]:
+    return [BatchOut.model_validate(b) for b in queries.batches(ctx, actor, resource_id)]
+
+
+@router.get("/batches/{batch_id}", response_model=BatchOut, summary="批次详情")
+def get_batch(ctx: CtxDep, actor: ApiActor, batch_id: int) -> BatchOut:
+    return BatchOut.model_validate(queries.get_batch(ctx, actor, batch_id))
+
+
+@router.get("/batches/{batch_id}/rejects", response_model=list[RejectOut], summary="问题行（前 200 条）")
+def list_rejects(ctx: CtxDep, actor: ApiActor, batch_id: int) -> list[RejectOut]:
+    return [RejectOut.model_validate(r) for r in queries.rejects(ctx, actor, batch_id)]
+
+
+@router.get("/batches/{batch_id}/rejects.csv", summary="下载问题清单（CSV）")
+def download_rejects(ctx: CtxDep, actor: ApiActor, batch_id: int) -> StreamingResponse:
+    rows = list(queries.reject_report_csv(ctx, actor, batch_id))  # materialised while the session is open
+    return StreamingResponse(
+        iter(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}-rejects.csv"'},
+    )
