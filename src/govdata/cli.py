@@ -332,81 +332,150 @@ def _acting(ctx: Ctx, username: str | None, command: str):  # type: ignore[no-un
     return actor_for(user_by_username(ctx.session, username)) if username else system_actor(command)
 
 
-@pool_app.command("load")
-def pool_load(
-    entry: Annotated[str, typer.Argument(help="目录条目编号或资源代码")],
-    file: Annotated[Path, typer.Argument(help="数据文件：CSV（UTF-8/GBK/GB18030）、XLSX 或 JSON Lines")],
-    mode: Annotated[str, typer.Option(help="replace 全量替换 / upsert 按主键更新 / append 追加")] = "upsert",
-    on_reject: Annotated[str, typer.Option(help="skip 跳过问题行 / abort 有错即停")] = "skip",
-    fmt: Annotated[str | None, typer.Option("--format", help="csv / xlsx / jsonl（默认按扩展名）")] = None,
-    encoding: Annotated[str | None, typer.Option(help="指定编码（默认自动识别）")] = None,
-    as_user: Annotated[
-        str | None, typer.Option("--as-user", help="以该部门用户的身份加载（记入审计日志）")
-    ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="输出机器可读的 JSON 摘要")] = False,
-) -> None:
-    """把数据文件加载到目录条目的资源池（整批原子：要么全部入库，要么不变）。"""
+def _load_modes(mode: str, on_reject: str):  # type: ignore[no-untyped-def]
+    from govdata.errors import InvalidInput
+    from govdata.pool.models import LoadMode, RejectPolicy
+
+    try:
+        return LoadMode(mode), RejectPolicy(on_reject)
+    except ValueError as exc:
+        raise InvalidInput("--mode 应为 replace / upsert / append，--on-reject 应为 skip / abort") from exc
+
+
+def _run_load(as_user: str | None, command: str, json_out: bool, load) -> None:  # type: ignore[no-untyped-def]
+    """Run one batch with a progress bar, then print its summary; a failed batch exits non-zero."""
     import json
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    with context() as ctx:
+        actor = _acting(ctx, as_user, command)
+        with Progress(
+            TextColumn("[bold]加载中"),
+            BarColumn(),
+            TextColumn("{task.completed:,} 行"),
+            TimeElapsedColumn(),
+            console=err,
+            disable=json_out or not err.is_terminal,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("load", total=None)
+            batch = load(ctx, actor, lambda n: bar.update(task, completed=n))
+        summary = {
+            "batch_id": batch.id, "status": batch.status.value, "pool": batch.pool.table_name,
+            "source": batch.source, "encoding": batch.encoding, "mode": batch.mode.value,
+            "rows_read": batch.rows_read, "rows_loaded": batch.rows_loaded, "rows_updated": batch.rows_updated,
+            "rows_unchanged": batch.rows_unchanged, "rows_rejected": batch.rows_rejected,
+            "rows_deleted": batch.rows_deleted, "warnings": batch.warnings, "duration_ms": batch.duration_ms,
+            "message": batch.message,
+        }  # fmt: skip
+    if json_out:
+        out.print_json(json.dumps(summary, ensure_ascii=False))
+    else:
+        verdict = "成功" if batch.status.value == "succeeded" else "失败"
+        out.print(
+            f"批次 {batch.id} {verdict}：读取 {batch.rows_read:,} 行，新增 {batch.rows_loaded:,}，"
+            f"更新 {batch.rows_updated:,}，未变 {batch.rows_unchanged:,}，问题行 {batch.rows_rejected:,}，"
+            f"用时 {(batch.duration_ms or 0) / 1000:.1f} 秒",
+            highlight=False,
+        )
+        if batch.rows_rejected:
+            out.print(f"问题清单：GET /api/v1/batches/{batch.id}/rejects.csv", highlight=False)
+        if batch.message:
+            err.print(batch.message, highlight=False)
+    if batch.status.value != "succeeded":
+        raise typer.Exit(7)
+
+
+ModeOpt = Annotated[str, typer.Option(help="replace 全量替换 / upsert 按主键更新 / append 追加")]
+RejectOpt = Annotated[str, typer.Option(help="skip 跳过问题行 / abort 有错即停")]
+AsUserOpt = Annotated[str | None, typer.Option("--as-user", help="以该部门用户的身份加载（记入审计日志）")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="输出机器可读的 JSON 摘要")]
+
+
+@pool_app.command("load")
+def pool_load(
+    entry: Annotated[str, typer.Argument(help="目录条目编号或资源代码")],
+    file: Annotated[Path, typer.Argument(help="数据文件：CSV（UTF-8/GBK/GB18030）、XLSX 或 JSON Lines")],
+    mode: ModeOpt = "upsert",
+    on_reject: RejectOpt = "skip",
+    fmt: Annotated[str | None, typer.Option("--format", help="csv / xlsx / jsonl（默认按扩展名）")] = None,
+    encoding: Annotated[str | None, typer.Option(help="指定编码（默认自动识别）")] = None,
+    as_user: AsUserOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """把数据文件加载到目录条目的资源池（整批原子：要么全部入库，要么保持原样）。"""
     from govdata.errors import InvalidInput
-    from govdata.pool.models import LoadMode, RejectPolicy
     from govdata.pool.service import load_file
 
     def run() -> None:
-        try:
-            load_mode, policy = LoadMode(mode), RejectPolicy(on_reject)
-        except ValueError as exc:
-            raise InvalidInput(
-                "--mode 应为 replace / upsert / append，--on-reject 应为 skip / abort"
-            ) from exc
+        load_mode, policy = _load_modes(mode, on_reject)
         if not file.is_file():
             raise InvalidInput(f"找不到文件：{file}")
-        with context() as ctx:
-            actor = _acting(ctx, as_user, "govdata pool load")
-            with Progress(
-                TextColumn("[bold]加载中"),
-                BarColumn(),
-                TextColumn("{task.completed:,} 行"),
-                TimeElapsedColumn(),
-                console=err,
-                disable=json_out or not err.is_terminal,
-                transient=True,
-            ) as bar:
-                task = bar.add_task("load", total=None)
-                batch = load_file(
-                    ctx,
-                    actor,
-                    entry,
-                    file,
-                    mode=load_mode,
-                    reject_policy=policy,
-                    fmt=fmt,
-                    encoding=encoding,
-                    progress=lambda n: bar.update(task, completed=n),
-                )
-            summary = {
-                "batch_id": batch.id, "status": batch.status.value, "pool": batch.pool.table_name,
-                "rows_read": batch.rows_read, "rows_loaded": batch.rows_loaded, "rows_updated": batch.rows_updated,
-                "rows_unchanged": batch.rows_unchanged, "rows_rejected": batch.rows_rejected,
-                "rows_deleted": batch.rows_deleted, "warnings": batch.warnings, "duration_ms": batch.duration_ms,
-                "message": batch.message,
-            }  # fmt: skip
-        if json_out:
-            out.print_json(json.dumps(summary, ensure_ascii=False))
-        else:
-            verdict = "成功" if batch.status.value == "succeeded" else "失败"
-            out.print(
-                f"批次 {batch.id} {verdict}：读取 {batch.rows_read:,} 行，新增 {batch.rows_loaded:,}，"
-                f"更新 {batch.rows_updated:,}，未变 {batch.rows_unchanged:,}，问题行 {batch.rows_rejected:,}，"
-                f"用时 {(batch.duration_ms or 0) / 1000:.1f} 秒",
-                highlight=False,
-            )
-            if batch.message:
-                err.print(batch.message, highlight=False)
-        if batch.status.value != "succeeded":
-            raise typer.Exit(7)
+        _run_load(
+            as_user,
+            "govdata pool load",
+            json_out,
+            lambda ctx, actor, progress: load_file(
+                ctx,
+                actor,
+                entry,
+                file,
+                mode=load_mode,
+                reject_policy=policy,
+                fmt=fmt,
+                encoding=encoding,
+                progress=progress,
+            ),
+        )
+
+    guarded(run)
+
+
+@pool_app.command("pull")
+def pool_pull(
+    entry: Annotated[str, typer.Argument(help="目录条目编号或资源代码")],
+    url: Annotated[str, typer.Option(help="部门业务库的 SQLAlchemy 地址，如 postgresql://user:pw@host/db")],
+    table: Annotated[str, typer.Option(help="表名（可带 schema，如 biz.person）")],
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="列映射 源列=信息项（字段名或中文名），可重复；不填则按同名"),
+    ] = None,
+    mode: ModeOpt = "upsert",
+    on_reject: RejectOpt = "skip",
+    as_user: AsUserOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """从部门自己的数据库表拉取数据到资源池（“实时数据库表”共享渠道）。仅在服务器上由运维执行。"""
+    from govdata.errors import InvalidInput
+    from govdata.pool.service import load_database
+
+    def run() -> None:
+        load_mode, policy = _load_modes(mode, on_reject)
+        mapping: dict[str, str] | None = None
+        if map_:
+            mapping = {}
+            for pair in map_:
+                source, sep, target = pair.partition("=")
+                if not sep or not source.strip() or not target.strip():
+                    raise InvalidInput(f"列映射应写成 源列=信息项：{pair}")
+                mapping[source.strip()] = target.strip()
+        _run_load(
+            as_user,
+            "govdata pool pull",
+            json_out,
+            lambda ctx, actor, progress: load_database(
+                ctx,
+                actor,
+                entry,
+                url,
+                table,
+                mapping,
+                mode=load_mode,
+                reject_policy=policy,
+                progress=progress,
+            ),
+        )
 
     guarded(run)
 

@@ -141,9 +141,9 @@ def require(
         raise Forbidden(f"当前账号（{actor.display_name}）没有此项操作的权限")
     if org_id is not None and actor.org_id != org_id:
         if hide:
-            raise NotFound("未找到该对象")
+            raise NotFound("未找到该对象，或无权访问")
         raise Forbidden("只能处理本单位的数据资源")
     if region_path is not None and not in_jurisdiction(actor, region_path):
         if hide:
-            raise NotFound("未找到该对象")
+            raise NotFound("未找到该对象，或无权访问")
         raise Forbidden("该对象不在本级及下级管辖范围内")
