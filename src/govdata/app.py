@@ -67,7 +67,7 @@ class BodyLimit:
                 await _too_large(scope, send, limit)
 
 
-_UPLOAD = re.compile(r"^/api/v1/pools/\d+/batches$")
+_UPLOAD = re.compile(r"^/api/v1/pools/\d+/batches$|^/pools/\d+/upload$")
 
 
 class _BodyTooLarge(Exception):
@@ -177,8 +177,10 @@ def create_app(
     from govdata.org import api as org_api
     from govdata.org import web as org_web
     from govdata.pool import api as pool_api
+    from govdata.pool import web as pool_web
+    from govdata.quality import api as quality_api
 
-    for router in (org_api.router, catalog_api.router, audit_api.router, pool_api.router):
+    for router in (org_api.router, catalog_api.router, audit_api.router, pool_api.router, quality_api.router):
         app.include_router(router, prefix="/api/v1")
     for router in (
         org_web.router,
@@ -186,6 +188,7 @@ def create_app(
         catalog_web.router,
         catalog_web_review.router,
         audit_web.router,
+        pool_web.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")

@@ -5,8 +5,17 @@ from govdata.catalog import models as catalog_models
 from govdata.db import Base
 from govdata.org import models as org_models
 from govdata.pool import models as pool_models
+from govdata.quality import models as quality_models
 from govdata.workdays import models as workdays_models
 
 metadata = Base.metadata
 
-__all__ = ["audit_models", "catalog_models", "metadata", "org_models", "pool_models", "workdays_models"]
+__all__ = [
+    "audit_models",
+    "catalog_models",
+    "metadata",
+    "org_models",
+    "pool_models",
+    "quality_models",
+    "workdays_models",
+]

@@ -77,3 +77,61 @@ def loaded_pool(ctx: Ctx, world: World) -> tuple[int, int]:
         path.write_text(POOL_CSV, encoding="utf-8")
         batch = load_file(ctx, world.actor("gongan_officer"), res.id, path)
     return res.id, batch.id
+
+
+MARRIAGE_ITEMS = [
+    {
+        "name": "公民身份号码",
+        "field_name": "sfzh",
+        "data_type": "string",
+        "length": 18,
+        "identifier_kind": "person",
+        "sensitivity": 3,
+        "required": True,
+    },
+    {"name": "姓名", "field_name": "xm", "data_type": "string", "length": 50, "sensitivity": 2},
+    {"name": "婚姻状态", "field_name": "hyzk", "data_type": "string", "length": 10, "sensitivity": 3},
+]
+
+
+def two_pools(ctx: Ctx, world: World) -> dict[str, int]:
+    """公安's population pool and 民政's marriage pool, disagreeing on one person's name."""
+    import tempfile
+    from pathlib import Path
+
+    from govdata.pool.service import load_file
+
+    people = published(ctx, world)
+    marriage = published(
+        ctx, world, "minzheng_officer", name="婚姻登记信息", domain="民政服务", items=MARRIAGE_ITEMS
+    )
+    ctx.session.commit()
+    with tempfile.TemporaryDirectory() as tmp:
+        a, b = Path(tmp) / "people.csv", Path(tmp) / "marriage.csv"
+        a.write_text(
+            "公民身份号码,姓名,出生日期,户籍地址\n11010519491231002X,张三,1949-12-31,北京\n", encoding="utf-8"
+        )
+        b.write_text("公民身份号码,姓名,婚姻状态\n11010519491231002X,张叁,已婚\n", encoding="utf-8")
+        pa = load_file(ctx, world.actor("gongan_officer"), people.id, a).pool_id
+        pb = load_file(ctx, world.actor("minzheng_officer"), marriage.id, b).pool_id
+    return {"pool_a": pa, "pool_b": pb}
+
+
+def open_case(ctx: Ctx, world: World) -> int:
+    from govdata.quality.schemas import OpenCaseIn
+    from govdata.quality.service import open_case as open_
+
+    pools = two_pools(ctx, world)
+    case = open_(
+        ctx,
+        world.actor("reviewer"),
+        OpenCaseIn(
+            pool_a_id=pools["pool_a"],
+            field_a="name",
+            pool_b_id=pools["pool_b"],
+            field_b="xm",
+            subject_id="11010519491231002X",
+        ),
+    )
+    ctx.session.commit()
+    return case.id

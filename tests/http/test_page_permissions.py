@@ -18,11 +18,15 @@ from tests.http.test_catalog_pages import CSRF, editor_form, login
 from tests.http.test_permissions import (
     AUTHORITY,
     EVERYONE,
+    POOL_OWN,
+    POOL_READERS,
     READERS,
     ROLES,
     Setup,
+    _batch,
     _designation,
     _own_token,
+    _pool,
     _supplementary_filing,
     nothing,
 )
@@ -40,6 +44,7 @@ class PageCase:
     hidden: set[str] = field(default_factory=set)
     setup: Setup = nothing
     form: dict[str, Any] | None = None
+    files: dict[str, Any] | None = None  # set: the form is posted as multipart with these files
 
 
 def _id(make: Any) -> Setup:
@@ -129,6 +134,19 @@ PAGE_CASES: list[PageCase] = [
     PageCase("GET", "/filings", READERS),
     PageCase("POST", "/filings/{id}", AUTHORITY, setup=_supplementary_filing, form={"accept": "true"}),
     PageCase("GET", "/rollup", READERS),
+    PageCase("GET", "/pools", POOL_READERS),
+    PageCase("GET", "/pools/{id}", POOL_OWN, hidden={"minzheng_officer"}, setup=_pool),
+    PageCase(
+        "POST",
+        "/pools/{id}/upload",
+        {"gongan_officer"},
+        hidden={"minzheng_officer"},
+        setup=lambda c, w, who: {"id": h.published(c, w).id},
+        form={"mode": "upsert", "on_reject": "skip", "encoding": ""},
+        files={"file": ("pop.csv", h.POOL_CSV.encode(), "text/csv")},
+    ),
+    PageCase("GET", "/batches/{id}", POOL_OWN, hidden={"minzheng_officer"}, setup=_batch),
+    PageCase("GET", "/batches/{id}/rejects.csv", POOL_OWN, hidden={"minzheng_officer"}, setup=_batch),
     PageCase("POST", "/logout", EVERYONE),
 ]
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/docs")}
@@ -149,6 +167,7 @@ def test_every_page_route_is_covered(client: TestClient) -> None:
                 .replace("{filing_id}", "{id}")
                 .replace("{org_id}", "{id}")
                 .replace("{token_id}", "{id}")
+                .replace("{batch_id}", "{id}")
             ),
         )
         for route in client.app.routes
@@ -178,7 +197,7 @@ def test_page_by_role(client: TestClient, ctx: Ctx, world: World, case: PageCase
             elif body is not None:
                 form = {k: (v if isinstance(v, list) else str(v)) for k, v in body.items()}
             form["csrf_token"] = token
-            resp = client.post(path, data=form, follow_redirects=False)
+            resp = client.post(path, data=form, files=case.files, follow_redirects=False)
         if who in case.ok:
             good, expected = resp.status_code in (200, 201, 303), "2xx/303"
             if resp.status_code == 303:

@@ -259,6 +259,45 @@ CASES: list[Case] = [
     Case("GET", "/api/v1/batches/{id}", POOL_OWN, hidden={"minzheng_officer"}, setup=_batch),
     Case("GET", "/api/v1/batches/{id}/rejects", POOL_OWN, hidden={"minzheng_officer"}, setup=_batch),
     Case("GET", "/api/v1/batches/{id}/rejects.csv", POOL_OWN, hidden={"minzheng_officer"}, setup=_batch),
+    Case("GET", "/api/v1/consistency", AUTHORITY),
+    Case(
+        "GET",
+        "/api/v1/consistency/disagreements?pool_a_id={pool_a}&field_a=name&pool_b_id={pool_b}&field_b=xm",
+        AUTHORITY,
+        setup=lambda c, w, who: h.two_pools(c, w),
+    ),
+    Case("GET", "/api/v1/reconciliations", POOL_READERS),
+    Case(
+        "POST",
+        "/api/v1/reconciliations",
+        AUTHORITY,
+        setup=lambda c, w, who: {
+            "body": {
+                "pool_a_id": (p := h.two_pools(c, w))["pool_a"],
+                "field_a": "name",
+                "pool_b_id": p["pool_b"],
+                "field_b": "xm",
+                "subject_id": "11010519491231002X",
+            }
+        },
+    ),
+    Case(
+        "GET", "/api/v1/reconciliations/{id}", POOL_READERS, setup=lambda c, w, who: {"id": h.open_case(c, w)}
+    ),
+    Case(
+        "POST",
+        "/api/v1/reconciliations/{id}/resolve",
+        AUTHORITY | {"gongan_officer", "minzheng_officer"},
+        setup=lambda c, w, who: {"id": h.open_case(c, w)},
+        body={"correct_value": "张三", "resolution": "以户籍登记为准"},
+    ),
+    Case(
+        "POST",
+        "/api/v1/reconciliations/{id}/escalate",
+        AUTHORITY | {"gongan_officer", "minzheng_officer"},
+        setup=lambda c, w, who: {"id": h.open_case(c, w)},
+        body={"reason": "双方各执一词"},
+    ),
 ]
 PUBLIC = {("POST", "/api/v1/auth/token")}
 
@@ -302,6 +341,9 @@ def test_route_by_role(client: TestClient, ctx: Ctx, world: World, case: Case) -
         if not good or resp.status_code >= 400:
             assert resp.json()["error"]["message"]
     anonymous = client.request(
-        case.method, case.path.split("?pub")[0].format(id=1), json=case.body, content=case.content
+        case.method,
+        case.path.split("?pub")[0].format(id=1, pool_a=1, pool_b=2),
+        json=case.body,
+        content=case.content,
     )
     assert anonymous.status_code == 401

@@ -1,0 +1,1 @@
+"""Data subjects' objections, verification requests and reconciliation of inconsistent data (QUAL-*)."""
