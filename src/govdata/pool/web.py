@@ -91,7 +91,7 @@ def duration(ms: int | None) -> str:
     seconds = ms / 1000
     if seconds < 60:
         return f"{seconds:.1f} 秒"
-    minutes, sec = divmod(int(round(seconds)), 60)
+    minutes, sec = divmod(round(seconds), 60)
     if minutes < 60:
         return f"{minutes} 分 {sec} 秒"
     hours, minutes = divmod(minutes, 60)
