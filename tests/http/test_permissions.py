@@ -83,6 +83,18 @@ def _designation(ctx: Ctx, world: World, who: str) -> dict[str, Any]:
     }
 
 
+def _item_source(ctx: Ctx, world: World, who: str) -> dict[str, Any]:
+    people = h.published(ctx, world)
+    h.published(ctx, world, "minzheng_officer", name="婚姻登记信息", items=h.MARRIAGE_ITEMS)
+    body = {
+        "item_key": "姓名",
+        "subject_kind": "person",
+        "source_resource_id": people.id,
+        "reason": "户籍登记由公安采集",
+    }
+    return {"body": body}
+
+
 @dataclass
 class Case:
     method: str
@@ -260,6 +272,13 @@ CASES: list[Case] = [
     Case("GET", "/api/v1/batches/{id}/rejects", POOL_OWN, hidden={"minzheng_officer"}, setup=_batch),
     Case("GET", "/api/v1/batches/{id}/rejects.csv", POOL_OWN, hidden={"minzheng_officer"}, setup=_batch),
     Case("GET", "/api/v1/consistency", AUTHORITY),
+    Case("GET", "/api/v1/catalog/item-sources", READERS),
+    Case(
+        "POST",
+        "/api/v1/catalog/item-sources",
+        AUTHORITY,
+        setup=_item_source,
+    ),
     Case(
         "GET",
         "/api/v1/consistency/disagreements?pool_a_id={pool_a}&field_a=name&pool_b_id={pool_b}&field_b=xm",

@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from govdata.authz import Permission, require
-from govdata.catalog import changes, demands, duplicates, filings, queries, service
+from govdata.catalog import changes, demands, duplicates, filings, item_sources, queries, service
 from govdata.catalog.models import Classification, OpenType, Resource, ShareType, VersionState
 from govdata.catalog.schemas import (
+    CollectedItemOut,
+    CollectorOut,
     CreateEntryIn,
     DemandAnswerIn,
     DemandIn,
@@ -23,6 +25,7 @@ from govdata.catalog.schemas import (
     FieldChangeOut,
     FilingDecisionIn,
     FilingOut,
+    ItemSourceIn,
     PageOut,
     RegionCountOut,
     ReviewIn,
@@ -254,3 +257,39 @@ def my_work(ctx: CtxDep, actor: ApiActor, overdue: bool = False) -> list[WorkIte
         )
         for i in items
     ]
+
+
+def _collected(group: item_sources.CollectedItem) -> CollectedItemOut:
+    return CollectedItemOut(
+        key=group.key,
+        subject_kind=group.subject_kind,
+        source_resource_id=group.source.source_resource_id if group.source else None,
+        collectors=[CollectorOut(**vars(c), duplicate=group.is_duplicate(c)) for c in group.collectors],
+    )
+
+
+@router.get(
+    "/catalog/item-sources",
+    response_model=list[CollectedItemOut],
+    summary="多部门重复采集的信息项（一数一源）",
+)
+def collected_items(ctx: CtxDep, actor: ApiActor) -> list[CollectedItemOut]:
+    return [_collected(g) for g in item_sources.collected_items(ctx, actor)]
+
+
+@router.post(
+    "/catalog/item-sources",
+    response_model=CollectedItemOut,
+    status_code=201,
+    summary="指定信息项的权威来源部门",
+)
+def designate_item_source(ctx: CtxDep, actor: ApiActor, body: ItemSourceIn) -> CollectedItemOut:
+    item_sources.designate_item_source(
+        ctx, actor, body.item_key, body.subject_kind, body.source_resource_id, body.reason
+    )
+    group = next(
+        g
+        for g in item_sources.collected_items(ctx, actor)
+        if g.key == body.item_key and g.subject_kind == body.subject_kind
+    )
+    return _collected(group)

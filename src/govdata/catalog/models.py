@@ -310,3 +310,17 @@ class SearchGram(Base):
 
     gram: Mapped[str] = mapped_column(String(40), primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("catalog_version.id"), primary_key=True, index=True)
+
+
+class ItemSource(IdMixin, Base):
+    """一数一源 for one item concept and subject kind: the entry whose department is the designated source."""
+
+    __tablename__ = "catalog_item_source"
+    __table_args__ = (UniqueConstraint("item_key", "subject_kind"),)
+
+    item_key: Mapped[str] = mapped_column(String(100))
+    subject_kind: Mapped[str] = mapped_column(String(20))
+    source_resource_id: Mapped[int] = mapped_column(ForeignKey("catalog_resource.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -344,3 +344,27 @@ class DesignationOut(Out):
     duplicate_resource_ids: str
     reason: str
     decided_at: dt.datetime
+
+
+class ItemSourceIn(Strict):
+    item_key: str = Field(min_length=1, max_length=100, title="信息项")
+    subject_kind: IdentifierKind = Field(title="主体类型")
+    source_resource_id: int = Field(title="权威来源条目")
+    reason: SafeText = Field(min_length=2, max_length=2000, title="认定理由")
+
+
+class CollectorOut(BaseModel):
+    resource_id: int
+    code: str
+    entry_name: str
+    item_name: str
+    org_id: int
+    org_name: str
+    duplicate: bool
+
+
+class CollectedItemOut(BaseModel):
+    key: str
+    subject_kind: IdentifierKind
+    source_resource_id: int | None
+    collectors: list[CollectorOut]

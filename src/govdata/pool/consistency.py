@@ -16,11 +16,11 @@ from sqlalchemy import String, and_, cast, func, select
 from govdata.audit.service import record
 from govdata.authz import Actor, Permission, require
 from govdata.catalog.models import IdentifierKind
+from govdata.catalog.semantics import item_key
 from govdata.context import Ctx
 from govdata.errors import Forbidden, NotFound
 from govdata.pool import queries
 from govdata.pool.models import Pool
-from govdata.pool.semantics import item_key
 from govdata.pool.tables import SUBJECT, pool_table
 
 
