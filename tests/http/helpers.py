@@ -10,7 +10,7 @@ from govdata.catalog.models import Resource, VersionState
 from govdata.catalog.schemas import DemandIn
 from govdata.context import Ctx
 from govdata.org.service import create_api_token
-from tests.world import World, make_entry
+from tests.world import World, entry_data, make_entry
 
 
 def token_for(ctx: Ctx, world: World, username: str) -> str:
@@ -135,3 +135,32 @@ def open_case(ctx: Ctx, world: World) -> int:
     )
     ctx.session.commit()
     return case.id
+
+
+def built_population(ctx: Ctx, world: World) -> None:
+    """A base-classified population entry of 公安 with one person loaded, and the base database built."""
+    import tempfile
+    from pathlib import Path
+
+    from govdata.pool import basedb
+    from govdata.pool.service import load_file
+
+    items = [{**item, "is_basic": True} for item in entry_data()["items"][:3]]
+    res = published(
+        ctx,
+        world,
+        name="人口基础信息",
+        classification="base",
+        base_database="population",
+        share_type="unconditional",
+        share_conditions=None,
+        share_basis=None,
+        items=items,
+    )
+    ctx.session.commit()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "p.csv"
+        path.write_text("公民身份号码,姓名,出生日期\n11010519491231002X,张三,1949-12-31\n", encoding="utf-8")
+        load_file(ctx, world.actor("gongan_officer"), res.id, path)
+    basedb.build(ctx, world.actor("admin"), "population")
+    ctx.session.commit()

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.routing import Route
 
 from govdata.context import Ctx
 from tests.http import helpers as h
+from tests.http.routes import all_routes, template
 from tests.http.test_catalog_pages import CSRF, editor_form, login
 from tests.http.test_permissions import (
     AUTHORITY,
@@ -158,23 +158,12 @@ def _normalise(path: str) -> str:
 
 def test_every_page_route_is_covered(client: TestClient) -> None:
     routes = {
-        (
-            method,
-            _normalise(
-                route.path.replace(":int", "")
-                .replace("{resource_id}", "{id}")
-                .replace("{demand_id}", "{id}")
-                .replace("{filing_id}", "{id}")
-                .replace("{org_id}", "{id}")
-                .replace("{token_id}", "{id}")
-                .replace("{batch_id}", "{id}")
-            ),
-        )
-        for route in client.app.routes
-        if isinstance(route, Route) and not route.path.startswith(("/api/", "/static"))
-        for method in (route.methods or set()) - {"HEAD"}
+        (m, template(p))
+        for m, p in all_routes(client.app)  # type: ignore[arg-type]
+        if not p.startswith(("/api/", "/static"))
     }
-    covered = {(c.method, _normalise(c.path)) for c in PAGE_CASES} | {(m, _normalise(p)) for m, p in PUBLIC}
+    assert len(routes) > 25
+    covered = {(c.method, template(c.path)) for c in PAGE_CASES} | {(m, template(p)) for m, p in PUBLIC}
     assert routes - covered == set(), "page routes without a permission case"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from fastapi.testclient import TestClient
@@ -214,3 +215,27 @@ def test_upload_without_csrf_is_refused(client: TestClient, ctx: Ctx, world: Wor
     resp = _upload(client, res.id, h.POOL_CSV.encode(), token="forged")
     assert resp.status_code == 403
     assert _batches(ctx) == 0
+
+
+def _citizen_id(serial: int) -> str:
+    born = dt.date(1950, 1, 1) + dt.timedelta(days=serial // 1000)
+    body = f"110105{born:%Y%m%d}{serial % 1000:03d}"
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+
+
+def test_a_data_file_larger_than_an_ordinary_form_is_accepted(
+    client: TestClient, ctx: Ctx, world: World
+) -> None:
+    res = h.published(ctx, world)
+    ctx.session.commit()
+    login(client, "gongan_officer")
+    lines = ["公民身份号码,姓名,出生日期,户籍地址"]
+    lines += [f"{_citizen_id(i)},张{i},1980-01-01,{'四川省成都市锦江区' * 4}{i}号" for i in range(12_000)]
+    content = ("\n".join(lines) + "\n").encode()
+    assert len(content) > client.app.state.settings.max_body_bytes  # type: ignore[attr-defined]
+    resp = _upload(client, res.id, content, mode="append")
+    assert resp.status_code == 303, text(resp)[:300]
+    ctx.session.rollback()
+    read, loaded = ctx.session.execute(select(Batch.rows_read, Batch.rows_loaded)).one()
+    assert (read, loaded) == (12_000, 12_000)

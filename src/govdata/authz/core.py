@@ -29,6 +29,8 @@ class Permission(StrEnum):
     PROFILE_READ = "profile.read"
     POOL_LOAD = "pool.load"  # load data into own department's pools (POOL-3)
     POOL_READ = "pool.read"  # pool overview, batch history, reject reports
+    BASE_BUILD = "base.build"  # (re)build base databases from the designated sources (POOL-4)
+    BASE_READ = "base.read"  # golden records with provenance
 
 
 _GOV_READ = {Permission.CATALOG_READ, Permission.PROFILE_READ, Permission.TOKEN_OWN}
@@ -48,6 +50,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ORG_MANAGE,
             Permission.CALENDAR_MANAGE,
             Permission.POOL_READ,
+            Permission.BASE_BUILD,
+            Permission.BASE_READ,
         }
     ),
     Role.AUTHORITY_REVIEWER: frozenset(
@@ -59,6 +63,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CATALOG_FILING_ACK,
             Permission.DEMAND_MANAGE,
             Permission.POOL_READ,
+            Permission.BASE_READ,
         }
     ),
     Role.DEPT_OFFICER: frozenset(

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from govdata.authz import Actor, system_actor
 from govdata.catalog import changes, demands, service
 from govdata.catalog.models import Resource, TriggerKind
 from govdata.catalog.schemas import CreateEntryIn, DemandIn, EditEntryIn, TriggerIn
 from govdata.context import Ctx
-from govdata.demo import content
+from govdata.demo import content, pools
 from govdata.org.models import Organization, OrgKind, Region, RegionLevel, Role, SubjectKind, User
 from govdata.org.service import (
     NewUser,
@@ -23,6 +23,7 @@ from govdata.org.service import (
     init_deployment,
     set_setting,
 )
+from govdata.pool.models import Pool
 
 DEMO_PROFILE = "sichuan"
 DEMO_MARK = "demo_loaded"
@@ -43,7 +44,10 @@ class DemoReport:
 
 
 def load_demo(ctx: Ctx) -> DemoReport:
-    """Idempotent: the whole demo loads in one transaction and is marked, so a second run adds nothing."""
+    """Idempotent: the demo is marked once all of it has loaded, so a second run adds nothing.
+
+    Pool loads commit as they go (see demo.pools): a run that fails after they began resumes where it stopped.
+    """
     sys = system_actor("govdata demo")
     if get_setting(ctx.session, "profile") is None:
         init_deployment(ctx, sys, DEMO_PROFILE)
@@ -70,6 +74,8 @@ def load_demo(ctx: Ctx) -> DemoReport:
         "单位": len(ctx.session.execute(select(Organization.id)).all()),
         "用户": len(ctx.session.execute(select(User.id)).all()),
         "目录条目": len(ctx.session.execute(select(Resource.id)).all()),
+        "资源池": len(ctx.session.execute(select(Pool.id)).all()),
+        "归集数据行": ctx.session.execute(select(func.coalesce(func.sum(Pool.row_count), 0))).scalar_one(),
     }
     return report
 
@@ -125,9 +131,10 @@ def _load(ctx: Ctx, sys: Actor) -> None:
         return max(fitting, key=lambda r: len(r.region_path or ""))
 
     # 1. every entry as a draft; 2. related resources once all codes exist; 3. move each to its state.
-    created: dict[str, Resource] = {}
+    # A run interrupted after the first pool load (which commits the catalog, whole) resumes with its entries.
+    created: dict[str, Resource] = pools.already_created_entries(ctx)
     ordered = sorted(
-        content.ENTRIES, key=lambda e: e["state"] == "submitted"
+        (e for e in content.ENTRIES if e["key"] not in created), key=lambda e: e["state"] == "submitted"
     )  # sources before their duplicates
     for entry in ordered:
         officer = officers[orgs[entry["org_key"]].id]
@@ -161,6 +168,7 @@ def _load(ctx: Ctx, sys: Actor) -> None:
             service.publish(ctx, reviewer, resource.id)
         if state == "republished":
             service.edit_entry(ctx, officer, resource.id, EditEntryIn.model_validate(entry["next_version"]))
+    pools.load_demo_pools(ctx, created, officers)  # commits: see demo.pools on resuming after a failure
     for trig in content.TRIGGERS:
         resource = created[trig["entry_key"]]
         changes.record_trigger(

@@ -11,9 +11,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from govdata.errors import InvalidInput
-from govdata.pool import queries, service
+from govdata.pool import basedb, queries, service
 from govdata.pool.models import LoadMode, RejectPolicy
-from govdata.pool.schemas import BatchOut, PoolOut, RejectOut
+from govdata.pool.schemas import (
+    BaseBuildOut,
+    BaseFieldOut,
+    BaseOverviewOut,
+    BatchOut,
+    GoldenFieldOut,
+    PoolOut,
+    RejectOut,
+)
 from govdata.web_support import ApiActor, CtxDep
 
 router = APIRouter(tags=["资源池"])
@@ -103,3 +111,55 @@ def download_rejects(ctx: CtxDep, actor: ApiActor, batch_id: int) -> StreamingRe
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}-rejects.csv"'},
     )
+
+
+@router.get(
+    "/base-databases",
+    response_model=list[BaseOverviewOut],
+    summary="基础数据库一览（字段来源、主体数、最近构建）",
+)
+def base_overview(ctx: CtxDep, actor: ApiActor) -> list[BaseOverviewOut]:
+    return [
+        BaseOverviewOut(
+            kind=o.kind.value,
+            label=o.label,
+            subjects=o.subjects,
+            fields=[
+                BaseFieldOut(
+                    key=f.key,
+                    label=f.label,
+                    resource_id=f.resource_id,
+                    field_name=f.field_name,
+                    designated=f.designated,
+                    alternatives=list(f.alternatives),
+                )
+                for f in o.fields
+            ],
+            last_build=BaseBuildOut.model_validate(o.last_build) if o.last_build else None,
+        )
+        for o in basedb.overview(ctx, actor)
+    ]
+
+
+@router.post(
+    "/base-databases/{kind}/build",
+    response_model=BaseBuildOut,
+    summary="构建基础数据库（增量；full=true 全量重建）",
+)
+def base_build(ctx: CtxDep, actor: ApiActor, kind: str, full: bool = False) -> BaseBuildOut:
+    return BaseBuildOut.model_validate(basedb.build(ctx, actor, kind, full=full))
+
+
+@router.get(
+    "/base-databases/{kind}/records/{subject_id}",
+    response_model=list[GoldenFieldOut],
+    summary="主体的基础数据（每个字段注明来源、批次和时间）",
+)
+def golden_record(
+    ctx: CtxDep,
+    actor: ApiActor,
+    kind: str,
+    subject_id: str,
+    purpose: str = Query(min_length=2, max_length=200, description="查询用途（记入审计日志）"),
+) -> list[GoldenFieldOut]:
+    return [GoldenFieldOut(**vars(f)) for f in basedb.golden_record(ctx, actor, kind, subject_id, purpose)]

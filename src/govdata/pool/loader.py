@@ -330,10 +330,6 @@ def load(
     """Run one batch; returns its id. The caller's session must hold no uncommitted writes."""
     engine = ctx.session.get_bind()
     assert isinstance(engine, Engine)
-    if opts.mode == LoadMode.UPSERT and not pool.keys:
-        from govdata.errors import InvalidInput
-
-        raise InvalidInput("该资源池没有主键（主体标识或关键信息项），不能按主键更新；请选择全量替换或追加")
     key_set = set(pool.keys)
     specs = [ColumnSpec(**{**s.__dict__, "required": s.required or s.field_name in key_set}) for s in specs]
     batch_id = _start_batch(engine, ctx.clock, actor, pool, reader, opts)
@@ -374,9 +370,8 @@ def load(
             _finish(conn, ctx, actor, pool, batch_id, tally, BatchStatus.SUCCEEDED, None, started)
     except _Aborted as exc:
         _fail(engine, ctx, actor, pool, batch_id, tally, exc.message, started)
-    except DomainError as exc:
+    except DomainError as exc:  # a problem found part-way through the source: the batch records it
         _fail(engine, ctx, actor, pool, batch_id, tally, exc.message, started)
-        raise
     except BaseException as exc:
         _fail(
             engine,

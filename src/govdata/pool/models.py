@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from govdata.catalog.models import Resource
@@ -110,3 +110,42 @@ class RejectRow(IdMixin, Base):
     reason: Mapped[str] = mapped_column(Text)
     value: Mapped[str | None] = mapped_column(String(200))
     warning: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class BaseRecord(Base):
+    """One field of a base database's golden record, with where it came from (POOL-4).
+
+    Stored field by field (subject, field) so that every value keeps its own provenance: the pool, entry and
+    batch it was taken from and when that batch loaded it.
+    """
+
+    __tablename__ = "base_record"
+    __table_args__ = (Index("ix_base_record_source", "source_pool_id"),)
+
+    base_kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(18), primary_key=True)
+    field_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    source_pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id"))
+    source_resource_id: Mapped[int] = mapped_column(ForeignKey("catalog_resource.id"))
+    source_field: Mapped[str] = mapped_column(String(60))
+    source_batch_id: Mapped[int] = mapped_column(BigInteger)
+    source_loaded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    built_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class BaseBuild(IdMixin, Base):
+    """One (re)build of a base database: what it read, up to which batch of each pool, what it changed."""
+
+    __tablename__ = "base_build"
+
+    base_kind: Mapped[str] = mapped_column(String(30), index=True)
+    actor_name: Mapped[str] = mapped_column(String(100))
+    full: Mapped[bool] = mapped_column(Boolean, default=False)
+    watermarks: Mapped[str] = mapped_column(Text)  # JSON {pool_id: last batch id read}
+    fields: Mapped[int] = mapped_column(Integer, default=0)
+    values_written: Mapped[int] = mapped_column(BigInteger, default=0)
+    subjects: Mapped[int] = mapped_column(BigInteger, default=0)
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    note: Mapped[str | None] = mapped_column(Text)

@@ -94,7 +94,10 @@ def rejects(ctx: Ctx, actor: Actor, batch_id: int, *, limit: int = 200) -> list[
 
 def reject_report_csv(ctx: Ctx, actor: Actor, batch_id: int) -> Iterator[bytes]:
     """The downloadable report (UTF-8 with BOM so that spreadsheet programs open the Chinese correctly)."""
-    get_batch(ctx, actor, batch_id)
+    batch = get_batch(ctx, actor, batch_id)
+    header_line = (
+        1 if batch.source_format in ("csv", "xlsx") else 0
+    )  # JSON Lines has none; tables have no lines
     yield "\ufeff".encode()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -110,7 +113,7 @@ def reject_report_csv(ctx: Ctx, actor: Actor, batch_id: int) -> Iterator[bytes]:
             [
                 "提示" if row.warning else "拒收",
                 row.row_number or "",
-                row.row_number + 1 if row.row_number else "",
+                row.row_number + header_line if row.row_number and batch.source_format != "database" else "",
                 row.field or "",
                 row.reason,
                 row.value or "",

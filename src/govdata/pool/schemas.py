@@ -62,3 +62,44 @@ class RejectOut(Out):
     reason: str
     value: str | None
     warning: bool
+
+
+class BaseFieldOut(BaseModel):
+    key: str
+    label: str
+    resource_id: int
+    field_name: str
+    designated: bool
+    alternatives: list[int]
+
+
+class BaseBuildOut(Out):
+    id: int
+    base_kind: str
+    actor_name: str
+    full: bool
+    fields: int
+    values_written: int
+    subjects: int
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    note: str | None
+
+
+class BaseOverviewOut(BaseModel):
+    kind: str
+    label: str
+    subjects: int
+    fields: list[BaseFieldOut]
+    last_build: BaseBuildOut | None
+
+
+class GoldenFieldOut(BaseModel):
+    key: str
+    value: str | None
+    resource_id: int
+    resource_code: str
+    org_name: str
+    field_name: str
+    batch_id: int
+    loaded_at: dt.datetime

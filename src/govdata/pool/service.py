@@ -163,7 +163,12 @@ def _load(
 ) -> Batch:
     resource = resolve_resource(ctx.session, entry)
     require(actor, Permission.POOL_LOAD, org_id=resource.org_id, hide=True)
-    specs = specs_for(pool_version(ctx.session, resource))
+    version = pool_version(ctx.session, resource)
+    specs = specs_for(version)
+    existing = pool_of(ctx.session, resource.id)
+    keyed = existing.keys if existing else subject_field_of(version)
+    if opts.mode == LoadMode.UPSERT and not keyed:
+        raise InvalidInput("该资源池没有主键（主体标识或关键信息项），不能按主键更新；请选择全量替换或追加")
     with open_reader() as reader:
         validate.map_headers(
             reader.header, specs

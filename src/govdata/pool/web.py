@@ -284,10 +284,14 @@ def _visible_entry(ctx: Ctx, actor: Actor, resource_id: int) -> tuple[Resource, 
     if service.pool_of(ctx.session, resource_id) is not None:
         pool = queries.get_pool(ctx, actor, resource_id)  # the pools' own scope check
         return pool.resource, pool
-    resource = get_resource(ctx.session, resource_id)
+    hidden = NotFound("该目录条目没有资源池，或无权查看")  # the same answer whether it exists or not
+    try:
+        resource = get_resource(ctx.session, resource_id)
+    except NotFound:
+        raise hidden from None
     mine = actor.org_id is not None and actor.org_id == resource.org_id
     if not (mine or actor.is_system or (actor.is_authority and in_jurisdiction(actor, resource.region_path))):
-        raise NotFound("该目录条目没有资源池，或无权查看")
+        raise hidden
     return resource, None
 
 
