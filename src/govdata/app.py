@@ -178,7 +178,9 @@ def create_app(
     from govdata.org import web as org_web
     from govdata.pool import api as pool_api
     from govdata.pool import web as pool_web
+    from govdata.pool import web_base as pool_web_base
     from govdata.quality import api as quality_api
+    from govdata.quality import web as quality_web
 
     for router in (org_api.router, catalog_api.router, audit_api.router, pool_api.router, quality_api.router):
         app.include_router(router, prefix="/api/v1")
@@ -189,6 +191,8 @@ def create_app(
         catalog_web_review.router,
         audit_web.router,
         pool_web.router,
+        pool_web_base.router,
+        quality_web.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")

@@ -25,11 +25,13 @@ calendar_app = typer.Typer(help="工作日历", no_args_is_help=True)
 user_app = typer.Typer(help="用户", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
 pool_app = typer.Typer(help="部门资源池（数据归集）", no_args_is_help=True)
+theme_app = typer.Typer(help="主题数据库", no_args_is_help=True)
 app.add_typer(profile_app, name="profile")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(pool_app, name="pool")
+app.add_typer(theme_app, name="theme")
 
 out = Console()
 err = Console(stderr=True)
@@ -476,6 +478,29 @@ def pool_pull(
                 progress=progress,
             ),
         )
+
+    guarded(run)
+
+
+@theme_app.command("refresh")
+def theme_refresh(
+    theme_id: Annotated[int | None, typer.Argument(help="主题库编号；不填则配合 --due 使用")] = None,
+    due: Annotated[bool, typer.Option("--due", help="刷新所有按计划到期的主题库（供定时任务调用）")] = False,
+) -> None:
+    """刷新主题数据库：指定编号立即刷新，或 --due 刷新按计划到期的全部主题库。"""
+    from govdata.errors import InvalidInput
+    from govdata.pool import themes
+
+    def run() -> None:
+        if (theme_id is None) == (not due):
+            raise InvalidInput("请指定主题库编号，或使用 --due 刷新到期的主题库（二者选一）")
+        with context() as ctx:
+            actor = system_actor("govdata theme refresh")
+            done = themes.refresh_due(ctx, actor) if due else [themes.refresh(ctx, actor, theme_id)]  # type: ignore[arg-type]
+            for theme in done:
+                out.print(f"已刷新主题库 {theme.id}「{theme.name}」：{theme.row_count:,} 行", highlight=False)
+            if not done:
+                out.print("没有到期需要刷新的主题库")
 
     guarded(run)
 

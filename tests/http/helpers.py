@@ -164,3 +164,29 @@ def built_population(ctx: Ctx, world: World) -> None:
         load_file(ctx, world.actor("gongan_officer"), res.id, path)
     basedb.build(ctx, world.actor("admin"), "population")
     ctx.session.commit()
+
+
+def theme(ctx: Ctx, world: World) -> int:
+    """A refreshed theme over the population base database."""
+    from govdata.pool import themes
+
+    built_population(ctx, world)
+    defined = themes.define_theme(
+        ctx,
+        world.actor("admin"),
+        f"人口主题{themes_count(ctx) + 1}",
+        "测试",
+        "manual",
+        [themes.FieldChoice("姓名", "base", base_kind="population", field_key="姓名")],
+    )
+    themes.refresh(ctx, world.actor("admin"), defined.id)
+    ctx.session.commit()
+    return defined.id
+
+
+def themes_count(ctx: Ctx) -> int:
+    from sqlalchemy import func, select
+
+    from govdata.pool.models import ThemeDatabase
+
+    return int(ctx.session.execute(select(func.count()).select_from(ThemeDatabase)).scalar_one())

@@ -272,6 +272,37 @@ CASES: list[Case] = [
     Case("GET", "/api/v1/batches/{id}/rejects", POOL_OWN, hidden={"minzheng_officer"}, setup=_batch),
     Case("GET", "/api/v1/batches/{id}/rejects.csv", POOL_OWN, hidden={"minzheng_officer"}, setup=_batch),
     Case("GET", "/api/v1/consistency", AUTHORITY),
+    Case("GET", "/api/v1/themes", AUTHORITY),
+    Case(
+        "POST",
+        "/api/v1/themes",
+        {"admin"},
+        setup=lambda c, w, who: (
+            h.built_population(c, w)
+            or {
+                "body": {
+                    "name": f"人口主题-{who}",
+                    "description": "测试",
+                    "schedule": "manual",
+                    "fields": [
+                        {
+                            "label": "姓名",
+                            "source_kind": "base",
+                            "base_kind": "population",
+                            "field_key": "姓名",
+                        }
+                    ],
+                }
+            }
+        ),
+    ),
+    Case("POST", "/api/v1/themes/{id}/refresh", {"admin"}, setup=lambda c, w, who: {"id": h.theme(c, w)}),
+    Case(
+        "GET",
+        "/api/v1/themes/{id}/rows?purpose=统计分析",
+        AUTHORITY,
+        setup=lambda c, w, who: {"id": h.theme(c, w)},
+    ),
     Case("GET", "/api/v1/base-databases", AUTHORITY),
     Case(
         "POST",

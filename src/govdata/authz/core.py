@@ -30,7 +30,8 @@ class Permission(StrEnum):
     POOL_LOAD = "pool.load"  # load data into own department's pools (POOL-3)
     POOL_READ = "pool.read"  # pool overview, batch history, reject reports
     BASE_BUILD = "base.build"  # (re)build base databases from the designated sources (POOL-4)
-    BASE_READ = "base.read"  # golden records with provenance
+    BASE_READ = "base.read"  # golden records with provenance, thematic databases
+    THEME_MANAGE = "theme.manage"  # define and refresh thematic databases
 
 
 _GOV_READ = {Permission.CATALOG_READ, Permission.PROFILE_READ, Permission.TOKEN_OWN}
@@ -52,6 +53,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.POOL_READ,
             Permission.BASE_BUILD,
             Permission.BASE_READ,
+            Permission.THEME_MANAGE,
         }
     ),
     Role.AUTHORITY_REVIEWER: frozenset(

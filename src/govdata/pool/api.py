@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from govdata.errors import InvalidInput
-from govdata.pool import basedb, queries, service
+from govdata.pool import basedb, queries, service, themes
 from govdata.pool.models import LoadMode, RejectPolicy
 from govdata.pool.schemas import (
     BaseBuildOut,
@@ -21,6 +21,9 @@ from govdata.pool.schemas import (
     GoldenFieldOut,
     PoolOut,
     RejectOut,
+    ThemeIn,
+    ThemeOut,
+    ThemeRowsOut,
 )
 from govdata.web_support import ApiActor, CtxDep
 
@@ -163,3 +166,36 @@ def golden_record(
     purpose: str = Query(min_length=2, max_length=200, description="查询用途（记入审计日志）"),
 ) -> list[GoldenFieldOut]:
     return [GoldenFieldOut(**vars(f)) for f in basedb.golden_record(ctx, actor, kind, subject_id, purpose)]
+
+
+@router.get("/themes", response_model=list[ThemeOut], summary="主题数据库")
+def list_themes(ctx: CtxDep, actor: ApiActor) -> list[ThemeOut]:
+    return [ThemeOut.model_validate(t) for t in themes.list_themes(ctx, actor)]
+
+
+@router.post(
+    "/themes", response_model=ThemeOut, status_code=201, summary="定义主题数据库（选择基础库与资源池信息项）"
+)
+def define_theme(ctx: CtxDep, actor: ApiActor, body: ThemeIn) -> ThemeOut:
+    choices = [themes.FieldChoice(**f.model_dump()) for f in body.fields]
+    return ThemeOut.model_validate(
+        themes.define_theme(ctx, actor, body.name, body.description, body.schedule, choices)
+    )
+
+
+@router.post("/themes/{theme_id}/refresh", response_model=ThemeOut, summary="刷新主题数据库")
+def refresh_theme(ctx: CtxDep, actor: ApiActor, theme_id: int) -> ThemeOut:
+    return ThemeOut.model_validate(themes.refresh(ctx, actor, theme_id))
+
+
+@router.get("/themes/{theme_id}/rows", response_model=ThemeRowsOut, summary="主题数据库数据（须说明用途）")
+def theme_rows(
+    ctx: CtxDep,
+    actor: ApiActor,
+    theme_id: int,
+    purpose: str = Query(min_length=2, max_length=200, description="查看用途（记入审计日志）"),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> ThemeRowsOut:
+    labels, rows = themes.theme_rows(ctx, actor, theme_id, purpose, limit=limit, offset=offset)
+    return ThemeRowsOut(labels=labels, rows=[[str(v) if v is not None else None for v in r] for r in rows])

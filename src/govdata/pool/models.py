@@ -149,3 +149,40 @@ class BaseBuild(IdMixin, Base):
     started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class ThemeDatabase(IdMixin, Base):
+    """A thematic database (POOL-4): base-database and pool items selected for a theme, materialised."""
+
+    __tablename__ = "theme_database"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text)
+    subject_kind: Mapped[str] = mapped_column(String(20))
+    region_path: Mapped[str] = mapped_column(String(200))
+    schedule: Mapped[str] = mapped_column(String(20))  # manual / daily / weekly
+    table_name: Mapped[str] = mapped_column(String(63), unique=True)
+    row_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    refreshed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    fields: Mapped[list[ThemeField]] = relationship(
+        back_populates="theme", order_by="ThemeField.position", cascade="all, delete-orphan"
+    )
+
+
+class ThemeField(IdMixin, Base):
+    __tablename__ = "theme_field"
+
+    theme_id: Mapped[int] = mapped_column(ForeignKey("theme_database.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    column_name: Mapped[str] = mapped_column(String(20))  # f1, f2, … in the materialised table
+    label: Mapped[str] = mapped_column(String(100))
+    source_kind: Mapped[str] = mapped_column(String(10))  # base / pool
+    base_kind: Mapped[str | None] = mapped_column(String(30))
+    field_key: Mapped[str | None] = mapped_column(String(100))
+    pool_id: Mapped[int | None] = mapped_column(ForeignKey("pool.id"))
+    field_name: Mapped[str | None] = mapped_column(String(60))
+
+    theme: Mapped[ThemeDatabase] = relationship(back_populates="fields")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from govdata.textguard import SafeText
 
 
 class Out(BaseModel):
@@ -103,3 +105,50 @@ class GoldenFieldOut(BaseModel):
     field_name: str
     batch_id: int
     loaded_at: dt.datetime
+
+
+class ThemeFieldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    label: SafeText = Field(min_length=1, max_length=100, title="名称")
+    source_kind: str = Field(pattern="^(base|pool)$", title="来源")
+    base_kind: str | None = Field(default=None, max_length=30, title="基础数据库")
+    field_key: str | None = Field(default=None, max_length=100, title="基础数据库信息项")
+    pool_id: int | None = Field(default=None, title="资源池")
+    field_name: str | None = Field(default=None, max_length=60, title="资源池信息项")
+
+
+class ThemeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: SafeText = Field(min_length=1, max_length=100, title="主题库名称")
+    description: SafeText = Field(min_length=1, max_length=2000, title="说明")
+    schedule: str = Field(default="manual", pattern="^(manual|daily|weekly)$", title="刷新方式")
+    fields: list[ThemeFieldIn] = Field(min_length=1, max_length=100, title="信息项")
+
+
+class ThemeFieldOut(Out):
+    column_name: str
+    label: str
+    source_kind: str
+    base_kind: str | None
+    field_key: str | None
+    pool_id: int | None
+    field_name: str | None
+
+
+class ThemeOut(Out):
+    id: int
+    name: str
+    description: str
+    subject_kind: str
+    schedule: str
+    row_count: int
+    refreshed_at: dt.datetime | None
+    created_at: dt.datetime
+    fields: list[ThemeFieldOut]
+
+
+class ThemeRowsOut(BaseModel):
+    labels: list[str]
+    rows: list[list[object]]

@@ -61,7 +61,13 @@ def table_name_for(resource_id: int) -> str:
 
 
 def is_pool_table(name: str | None) -> bool:
-    return bool(name) and name.startswith(POOL_TABLE_PREFIX) and name[len(POOL_TABLE_PREFIX) :].isdigit()  # type: ignore[union-attr]
+    """Tables made at run time (pool data, materialised themes): migrations and schema checks leave them alone."""
+    if not name:
+        return False
+    for prefix in (POOL_TABLE_PREFIX, "theme_t"):
+        if name.startswith(prefix) and name[len(prefix) :].isdigit():
+            return True
+    return False
 
 
 def pool_table(pool: Pool, *, include_retired: bool = True) -> Table:
