@@ -67,7 +67,7 @@ class BodyLimit:
                 await _too_large(scope, send, limit)
 
 
-_UPLOAD = re.compile(r"^/api/v1/pools/\d+/batches$|^/pools/\d+/upload$")
+_UPLOAD = re.compile(r"^/api/v1/(pools|emergency-collections)/\d+/batches$|^/pools/\d+/upload$")
 
 
 class _BodyTooLarge(Exception):

@@ -190,3 +190,54 @@ def themes_count(ctx: Ctx) -> int:
     from govdata.pool.models import ThemeDatabase
 
     return int(ctx.session.execute(select(func.count()).select_from(ThemeDatabase)).scalar_one())
+
+
+EMERGENCY_ITEMS = [
+    {
+        "name": "公民身份号码",
+        "field_name": "sfzh",
+        "data_type": "string",
+        "length": 18,
+        "identifier_kind": "person",
+        "sensitivity": 3,
+        "required": True,
+    },
+    {"name": "安置地点", "field_name": "azdd", "data_type": "string", "length": 100, "sensitivity": 3},
+]
+EMERGENCY_CSV = "公民身份号码,安置地点\n11010519491231002X,体育馆\n"
+
+
+def emergency_body(end: str = "2026-12-10") -> dict[str, object]:
+    return {
+        "title": "地震受灾群众安置登记",
+        "purpose": "安置与救助",
+        "legal_basis": "《突发事件应对法》第五十二条",
+        "end_date": end,
+        "items": EMERGENCY_ITEMS,
+    }
+
+
+def emergency_collection(ctx: Ctx, world: World, loaded: bool = False) -> int:
+    import datetime as dt
+    import tempfile
+    from pathlib import Path
+
+    from govdata.catalog.schemas import DataItemIn
+    from govdata.pool import emergency
+
+    collection = emergency.start(
+        ctx,
+        world.actor("gongan_officer"),
+        title="地震受灾群众安置登记",
+        purpose="安置与救助",
+        legal_basis="《突发事件应对法》第五十二条",
+        end_date=dt.date(2026, 12, 10),
+        items=[DataItemIn.model_validate(i) for i in EMERGENCY_ITEMS],
+    )
+    ctx.session.commit()
+    if loaded:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "e.csv"
+            path.write_text(EMERGENCY_CSV, encoding="utf-8")
+            emergency.load_file(ctx, world.actor("gongan_officer"), collection.id, path)
+    return collection.id

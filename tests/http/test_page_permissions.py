@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -25,6 +26,7 @@ from tests.http.test_permissions import (
     Setup,
     _batch,
     _designation,
+    _item_source,
     _own_token,
     _pool,
     _supplementary_filing,
@@ -49,6 +51,29 @@ class PageCase:
 
 def _id(make: Any) -> Setup:
     return lambda c, w, who: {"id": make(c, w).id}
+
+
+CASE_HANDLERS = AUTHORITY | OFFICERS  # the authority and both providers' officers
+
+
+def _case_form(ctx: Ctx, world: World) -> dict[str, Any]:
+    pools = h.two_pools(ctx, world)
+    return {
+        "pool_a_id": pools["pool_a"],
+        "field_a": "name",
+        "pool_b_id": pools["pool_b"],
+        "field_b": "xm",
+        "subject_id": "11010519491231002X",
+    }
+
+
+def _pair_query(ctx: Ctx, world: World) -> str:
+    return urlencode({k: v for k, v in _case_form(ctx, world).items() if k != "subject_id"})
+
+
+def _population(ctx: Ctx, world: World, who: str) -> dict[str, Any]:
+    h.built_population(ctx, world)
+    return {"id": "population"}
 
 
 PAGE_CASES: list[PageCase] = [
@@ -147,6 +172,37 @@ PAGE_CASES: list[PageCase] = [
     ),
     PageCase("GET", "/batches/{id}", POOL_OWN, hidden={"minzheng_officer"}, setup=_batch),
     PageCase("GET", "/batches/{id}/rejects.csv", POOL_OWN, hidden={"minzheng_officer"}, setup=_batch),
+    PageCase("GET", "/consistency", AUTHORITY),
+    PageCase("GET", "/consistency/pair?{id}", AUTHORITY, setup=lambda c, w, who: {"id": _pair_query(c, w)}),
+    PageCase("GET", "/reconciliations", POOL_READERS),
+    PageCase("POST", "/reconciliations", AUTHORITY, setup=lambda c, w, who: {"body": _case_form(c, w)}),
+    PageCase("GET", "/reconciliations/{id}", POOL_READERS, setup=lambda c, w, who: {"id": h.open_case(c, w)}),
+    PageCase(
+        "POST",
+        "/reconciliations/{id}/resolve",
+        CASE_HANDLERS,
+        setup=lambda c, w, who: {"id": h.open_case(c, w)},
+        form={"correct_value": "张三", "resolution": "以户籍登记为准"},
+    ),
+    PageCase(
+        "POST",
+        "/reconciliations/{id}/escalate",
+        CASE_HANDLERS,
+        setup=lambda c, w, who: {"id": h.open_case(c, w)},
+        form={"reason": "双方各执一词"},
+    ),
+    PageCase("GET", "/item-sources", READERS),
+    PageCase("POST", "/item-sources", AUTHORITY, setup=_item_source),
+    PageCase("GET", "/base-databases", AUTHORITY),
+    PageCase(
+        "POST", "/base-databases/{id}/build", {"admin"}, setup=_population, form={"mode": "incremental"}
+    ),
+    PageCase(
+        "GET",
+        "/base-databases/{id}/records?subject_id=11010519491231002X&purpose=核验户籍",
+        AUTHORITY,
+        setup=_population,
+    ),
     PageCase("POST", "/logout", EVERYONE),
 ]
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/docs")}

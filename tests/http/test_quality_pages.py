@@ -114,7 +114,9 @@ def test_escalated_case_is_decided_by_the_authority(client: TestClient, ctx: Ctx
     login(client, "minzheng_officer")
     token = csrf(client, f"/reconciliations/{case_id}")
     blank = client.post(
-        f"/reconciliations/{case_id}/escalate", data={"csrf_token": token, "reason": ""}, follow_redirects=False
+        f"/reconciliations/{case_id}/escalate",
+        data={"csrf_token": token, "reason": ""},
+        follow_redirects=False,
     )
     assert blank.status_code == 422 and "至少 2 字" in text(blank)
     resp = client.post(
@@ -189,8 +191,10 @@ def test_item_source_designated_through_the_page(client: TestClient, ctx: Ctx, w
     assert "已指定“姓名”的权威来源：四川省公安厅" in page
     assert "权威来源" in page and "重复采集" in page and "户籍登记由公安采集" in page
     section = page[page.index('id="item-姓名-person"') :]
-    assert section.index(f'href="/catalog/{people.id}"') < section.index("权威来源</span>")
-    assert f'href="/catalog/{marriage.id}"' in section
+    source_row = section[section.index('class="source-row"') :].split("</tr>")[0]
+    assert f'href="/catalog/{people.id}"' in source_row and "权威来源" in source_row
+    dup_row = section[section.index('class="dup-row"') :].split("</tr>")[0]
+    assert f'href="/catalog/{marriage.id}"' in dup_row and "重复采集" in dup_row
     no_choice = client.post(
         "/item-sources",
         data={"csrf_token": token, "item_key": "姓名", "subject_kind": "person", "reason": "理由"},
@@ -260,7 +264,8 @@ def test_golden_record_lookup_needs_a_purpose_and_a_known_subject(
     resp = client.get("/base-databases/population/records", params={"purpose": "核验"})
     assert resp.status_code == 422 and "请输入要查询的主体标识" in text(resp)
     resp = client.get(
-        "/base-databases/population/records", params={"subject_id": "513221199007150324", "purpose": "核验户籍"}
+        "/base-databases/population/records",
+        params={"subject_id": "513221199007150324", "purpose": "核验户籍"},
     )
     assert resp.status_code == 404
     assert "中没有主体 513221199007150324 的记录" in text(resp) and "查询用途" in text(resp)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, Query, Request
@@ -11,13 +13,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from govdata.errors import InvalidInput
-from govdata.pool import basedb, queries, service, themes
+from govdata.pool import basedb, emergency, queries, service, themes
 from govdata.pool.models import LoadMode, RejectPolicy
 from govdata.pool.schemas import (
     BaseBuildOut,
     BaseFieldOut,
     BaseOverviewOut,
     BatchOut,
+    EmergencyCloseIn,
+    EmergencyIn,
+    EmergencyOut,
     GoldenFieldOut,
     PoolOut,
     RejectOut,
@@ -59,21 +64,8 @@ async def upload_batch(
     format: str | None = Query(None, pattern="^(csv|xlsx|jsonl)$"),
     encoding: str | None = Query(None, max_length=20),
 ) -> BatchOut:
-    fmt = format or Path(filename).suffix.lstrip(".").lower()
-    if fmt not in _SUFFIXES:
-        raise InvalidInput(
-            "不支持的文件格式：请上传 CSV、XLSX 或 JSON Lines（.jsonl）文件，或用 format 参数指明"
-        )
-    fd, name = tempfile.mkstemp(prefix="govdata-upload-", suffix=_SUFFIXES[fmt])
-    path = Path(name)
-    try:
-        size = 0
-        with os.fdopen(fd, "wb") as sink:
-            async for chunk in request.stream():
-                size += len(chunk)
-                await run_in_threadpool(sink.write, chunk)
-        if size == 0:
-            raise InvalidInput("上传的文件为空")
+    fmt = _format_of(filename, format)
+    async with _received(request, fmt) as path:
         batch = await run_in_threadpool(
             service.load_file,
             ctx,
@@ -86,7 +78,32 @@ async def upload_batch(
             encoding=encoding,
             source_name=Path(filename).name,
         )
-        return BatchOut.model_validate(batch)
+    return BatchOut.model_validate(batch)
+
+
+def _format_of(filename: str, given: str | None) -> str:
+    fmt = given or Path(filename).suffix.lstrip(".").lower()
+    if fmt not in _SUFFIXES:
+        raise InvalidInput(
+            "不支持的文件格式：请上传 CSV、XLSX 或 JSON Lines（.jsonl）文件，或用 format 参数指明"
+        )
+    return fmt
+
+
+@asynccontextmanager
+async def _received(request: Request, fmt: str) -> AsyncIterator[Path]:
+    """Stream the request body to a temporary file (bounded memory whatever the size); removed afterwards."""
+    fd, name = tempfile.mkstemp(prefix="govdata-upload-", suffix=_SUFFIXES[fmt])
+    path = Path(name)
+    try:
+        size = 0
+        with os.fdopen(fd, "wb") as sink:
+            async for chunk in request.stream():
+                size += len(chunk)
+                await run_in_threadpool(sink.write, chunk)
+        if size == 0:
+            raise InvalidInput("上传的文件为空")
+        yield path
     finally:
         path.unlink(missing_ok=True)
 
@@ -198,4 +215,84 @@ def theme_rows(
     offset: int = Query(0, ge=0),
 ) -> ThemeRowsOut:
     labels, rows = themes.theme_rows(ctx, actor, theme_id, purpose, limit=limit, offset=offset)
+    return ThemeRowsOut(labels=labels, rows=[[str(v) if v is not None else None for v in r] for r in rows])
+
+
+@router.get("/emergency-collections", response_model=list[EmergencyOut], summary="应急采集")
+def list_emergency(ctx: CtxDep, actor: ApiActor) -> list[EmergencyOut]:
+    return [EmergencyOut.model_validate(c) for c in emergency.list_collections(ctx, actor)]
+
+
+@router.post(
+    "/emergency-collections",
+    response_model=EmergencyOut,
+    status_code=201,
+    summary="发起应急采集（目录之外，临时）",
+)
+def start_emergency(ctx: CtxDep, actor: ApiActor, body: EmergencyIn) -> EmergencyOut:
+    collection = emergency.start(
+        ctx,
+        actor,
+        title=body.title,
+        purpose=body.purpose,
+        legal_basis=body.legal_basis,
+        end_date=body.end_date,
+        items=body.items,
+    )
+    return EmergencyOut.model_validate(collection)
+
+
+@router.post(
+    "/emergency-collections/{collection_id}/batches",
+    response_model=BatchOut,
+    status_code=201,
+    summary="上传应急采集数据",
+)
+async def upload_emergency(
+    request: Request,
+    ctx: CtxDep,
+    actor: ApiActor,
+    collection_id: int,
+    filename: str = Query(min_length=1, max_length=200),
+    mode: LoadMode = LoadMode.APPEND,
+    on_reject: RejectPolicy = RejectPolicy.SKIP,
+) -> BatchOut:
+    fmt = _format_of(filename, None)
+    async with _received(request, fmt) as path:
+        batch = await run_in_threadpool(
+            emergency.load_file,
+            ctx,
+            actor,
+            collection_id,
+            path,
+            mode=mode,
+            reject_policy=on_reject,
+            source_name=Path(filename).name,
+        )
+    return BatchOut.model_validate(batch)
+
+
+@router.post(
+    "/emergency-collections/{collection_id}/close", response_model=EmergencyOut, summary="评估后封存或销毁"
+)
+def close_emergency(ctx: CtxDep, actor: ApiActor, collection_id: int, body: EmergencyCloseIn) -> EmergencyOut:
+    return EmergencyOut.model_validate(
+        emergency.close(ctx, actor, collection_id, body.disposal, body.assessment)
+    )
+
+
+@router.get(
+    "/emergency-collections/{collection_id}/rows",
+    response_model=ThemeRowsOut,
+    summary="应急采集数据（须说明用途）",
+)
+def emergency_rows(
+    ctx: CtxDep,
+    actor: ApiActor,
+    collection_id: int,
+    purpose: str = Query(min_length=2, max_length=200),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> ThemeRowsOut:
+    labels, rows = emergency.rows(ctx, actor, collection_id, purpose, limit=limit, offset=offset)
     return ThemeRowsOut(labels=labels, rows=[[str(v) if v is not None else None for v in r] for r in rows])

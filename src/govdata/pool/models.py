@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from govdata.catalog.models import Resource
@@ -32,17 +32,20 @@ class BatchStatus(StrEnum):
 class Pool(IdMixin, Base):
     __tablename__ = "pool"
 
-    resource_id: Mapped[int] = mapped_column(ForeignKey("catalog_resource.id"), unique=True)
+    # None for an emergency collection's pool (POOL-6): it follows no catalog entry.
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_resource.id"), unique=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     table_name: Mapped[str] = mapped_column(String(63), unique=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("catalog_version.id"))  # columns follow this version
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_version.id")
+    )  # columns follow this version
     subject_field: Mapped[str | None] = mapped_column(String(60))  # the item holding the subject identifier
     key_fields: Mapped[str] = mapped_column(String(400), default="")  # comma-separated, for upserts
     row_count: Mapped[int] = mapped_column(BigInteger, default=0)
     last_loaded_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
-    resource: Mapped[Resource] = relationship()
+    resource: Mapped[Resource | None] = relationship()
     columns: Mapped[list[PoolColumn]] = relationship(
         back_populates="pool", order_by="PoolColumn.position", cascade="all, delete-orphan"
     )
@@ -186,3 +189,33 @@ class ThemeField(IdMixin, Base):
     field_name: Mapped[str | None] = mapped_column(String(60))
 
     theme: Mapped[ThemeDatabase] = relationship(back_populates="fields")
+
+
+class EmergencyState(StrEnum):
+    ACTIVE = "active"
+    SEALED = "sealed"  # kept for assessment, closed to loads and to ordinary access
+    DESTROYED = "destroyed"  # the data is gone; the record of it stays
+
+
+class EmergencyCollection(IdMixin, Base):
+    """POOL-6: data collected outside the catalog for an emergency, with a purpose and an end date."""
+
+    __tablename__ = "emergency_collection"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    region_path: Mapped[str] = mapped_column(String(200), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text)  # the emergency and the decision that allows collecting
+    items: Mapped[str] = mapped_column(Text)  # JSON list of data items (catalog DataItemIn shape)
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    state: Mapped[EmergencyState] = mapped_column(str_enum(EmergencyState), index=True)
+    pool_id: Mapped[int | None] = mapped_column(ForeignKey("pool.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    assessment: Mapped[str | None] = mapped_column(Text)
+
+    pool: Mapped[Pool | None] = relationship()

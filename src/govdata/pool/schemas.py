@@ -6,6 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from govdata.catalog.schemas import DataItemIn
 from govdata.textguard import SafeText
 
 
@@ -152,3 +153,35 @@ class ThemeOut(Out):
 class ThemeRowsOut(BaseModel):
     labels: list[str]
     rows: list[list[object]]
+
+
+class EmergencyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: SafeText = Field(min_length=2, max_length=200, title="名称")
+    purpose: SafeText = Field(min_length=2, max_length=2000, title="采集目的")
+    legal_basis: SafeText = Field(min_length=2, max_length=2000, title="依据（突发事件及相关决定）")
+    end_date: dt.date = Field(title="结束日期")
+    items: list[DataItemIn] = Field(min_length=1, max_length=100, title="信息项")
+
+
+class EmergencyCloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    disposal: str = Field(pattern="^(seal|destroy)$", title="处置方式")
+    assessment: SafeText = Field(min_length=4, max_length=4000, title="评估意见")
+
+
+class EmergencyOut(Out):
+    id: int
+    org_id: int
+    title: str
+    purpose: str
+    legal_basis: str
+    started_on: dt.date
+    end_date: dt.date
+    state: str
+    pool_id: int | None
+    created_at: dt.datetime
+    closed_at: dt.datetime | None
+    assessment: str | None

@@ -54,6 +54,7 @@ def sql_type(data_type: DataType | str, length: int | None) -> TypeEngine[object
 
 
 POOL_TABLE_PREFIX = "pool_r"
+EMERGENCY_TABLE_PREFIX = "pool_e"
 
 
 def table_name_for(resource_id: int) -> str:
@@ -64,7 +65,7 @@ def is_pool_table(name: str | None) -> bool:
     """Tables made at run time (pool data, materialised themes): migrations and schema checks leave them alone."""
     if not name:
         return False
-    for prefix in (POOL_TABLE_PREFIX, "theme_t"):
+    for prefix in (POOL_TABLE_PREFIX, EMERGENCY_TABLE_PREFIX, "theme_t"):
         if name.startswith(prefix) and name[len(prefix) :].isdigit():
             return True
     return False

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from starlette.responses import Response
 
-from govdata.authz import Actor, Permission, in_jurisdiction, require
+from govdata.authz import Permission, in_jurisdiction, require
 from govdata.catalog import item_sources
 from govdata.catalog.models import BaseDatabase, IdentifierKind, Resource, ResourceVersion
 from govdata.catalog.schemas import ItemSourceIn
@@ -233,6 +233,8 @@ def base_record(
         except NotFound as exc:
             problem, status = exc.message, 404
     fields = basedb.base_fields(ctx, base)
+    order = {f.key: i for i, f in enumerate(fields)}  # the base database's own field order
+    found.sort(key=lambda f: (order.get(f.key, len(order)), f.key))
     held = {f.key for f in found}
     resources = _resources(ctx, [f.resource_id for f in found])
     return render(

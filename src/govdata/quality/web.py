@@ -113,7 +113,9 @@ class _Names:
         self.orgs = (
             {
                 o.id: o.name
-                for o in ctx.session.execute(select(Organization).where(Organization.id.in_(wanted))).scalars()
+                for o in ctx.session.execute(
+                    select(Organization).where(Organization.id.in_(wanted))
+                ).scalars()
             }
             if wanted
             else {}
@@ -385,6 +387,13 @@ def _history(ctx: Ctx, case: ReconciliationCase) -> list[dict[str, Any]]:
         )
         .order_by(AuditEvent.seq)
     ).scalars()
+    events = list(events)
+    ids = {e.actor_id for e in events if e.actor_id is not None}
+    names = (
+        {u.id: u.display_name for u in ctx.session.execute(select(User).where(User.id.in_(ids))).scalars()}
+        if ids
+        else {}
+    )
     history = []
     for e in events:
         try:
@@ -399,7 +408,7 @@ def _history(ctx: Ctx, case: ReconciliationCase) -> list[dict[str, Any]]:
         history.append(
             {
                 "at": e.at,
-                "who": e.actor_name,
+                "who": names.get(e.actor_id, e.actor_name) if e.actor_id is not None else e.actor_name,
                 "org": e.org_name,
                 "what": _HISTORY_ACTIONS[e.action],
                 "text": text,
@@ -456,7 +465,9 @@ def case_resolve(
 ) -> Response:
     data = _valid(ResolveCaseIn, {"correct_value": correct_value, "resolution": resolution})
     case = service.resolve_case(ctx, actor, case_id, data)
-    return _go(f"/reconciliations/{case.id}", f"协商核实 {case.id} 已办结：核实后的正确值为“{case.correct_value}”")
+    return _go(
+        f"/reconciliations/{case.id}", f"协商核实 {case.id} 已办结：核实后的正确值为“{case.correct_value}”"
+    )
 
 
 @router.post("/reconciliations/{case_id:int}/escalate", dependencies=[Csrf])
