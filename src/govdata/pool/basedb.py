@@ -29,16 +29,11 @@ from govdata.catalog.models import (
 from govdata.catalog.semantics import item_key
 from govdata.context import Ctx
 from govdata.errors import InvalidInput, NotFound
+from govdata.labels import BASE_DATABASE as BASE_DATABASE_LABELS
 from govdata.pool.models import BaseBuild, BaseRecord, Batch, BatchStatus, LoadMode, Pool
 from govdata.pool.tables import BATCH, LOADED_AT, SUBJECT, pool_table
 
-BASE_LABELS = {
-    BaseDatabase.POPULATION: "人口基础信息库",
-    BaseDatabase.LEGAL_ENTITY: "法人单位基础信息库",
-    BaseDatabase.NATURAL_RESOURCE: "自然资源和空间地理基础信息库",
-    BaseDatabase.CREDIT: "社会信用基础信息库",
-    BaseDatabase.LICENCE: "电子证照基础信息库",
-}
+BASE_LABELS = BASE_DATABASE_LABELS
 
 
 @dataclass(frozen=True)

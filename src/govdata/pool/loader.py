@@ -441,20 +441,10 @@ def _finish(
             field=r.field,
             reason=r.reason,
             value=r.value,
-            warning=False,
+            warning=warning,
         )
-        for r in tally.rejects
-    )
-    session.add_all(
-        RejectRow(
-            batch_id=batch_id,
-            row_number=r.row_number,
-            field=r.field,
-            reason=r.reason,
-            value=r.value,
-            warning=True,
-        )
-        for r in tally.warning_rows
+        for warning, kept in ((False, tally.rejects), (True, tally.warning_rows))
+        for r in kept
     )
     if ok:
         held = pool_table(pool)
