@@ -11,7 +11,7 @@ from sqlalchemy import select
 from govdata.audit.service import record
 from govdata.authz import Actor, Permission, require
 from govdata.catalog.models import DataItem, IdentifierKind, ItemSource, Resource, ResourceVersion
-from govdata.catalog.semantics import item_key
+from govdata.catalog.semantics import subject_attribute
 from govdata.context import Ctx
 from govdata.errors import InvalidInput
 
@@ -62,7 +62,7 @@ def collected_items(ctx: Ctx, actor: Actor) -> list[CollectedItem]:
         if kind is None:
             continue  # without a subject identifier there is no "same subject" to compare
         for item in items:
-            key = item_key(item.name, item.identifier_kind)
+            key = subject_attribute(item.name, item.identifier_kind)
             if key is None:
                 continue
             group = groups.setdefault((key, kind), CollectedItem(key, kind))

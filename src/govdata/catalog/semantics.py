@@ -27,7 +27,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "注册资本": ("注册资本", "注册资本（万元）"),
     "成立日期": ("成立日期", "设立日期", "注册日期"),
     "住所": ("住所", "注册地址", "经营场所"),
-    "经营范围": ("经营范围",),
     "登记状态": ("登记状态", "经营状态", "企业状态"),
 }
 _BY_WORDING = {wording: key for key, wordings in SYNONYMS.items() for wording in wordings}
@@ -40,3 +39,13 @@ def item_key(name: str, identifier_kind: IdentifierKind | str = IdentifierKind.N
         return None
     clean = _SPACE.sub("", name)
     return _BY_WORDING.get(clean, clean)
+
+
+def subject_attribute(name: str, identifier_kind: IdentifierKind | str = IdentifierKind.NONE) -> str | None:
+    """The attribute of the subject itself (a person's name, a company's legal representative) an item holds.
+
+    Only these are compared across departments and given a single source: an item like 登记日期 or 参保状态
+    describes a department's own business event and legitimately differs from another department's.
+    """
+    key = item_key(name, identifier_kind)
+    return key if key in SYNONYMS else None

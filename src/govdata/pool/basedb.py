@@ -66,7 +66,11 @@ def base_fields(ctx: Ctx, kind: BaseDatabase) -> list[BaseField]:
     for resource, version, pool in rows:
         if pool.subject_field is None:
             continue
-        subject_kind = next(i.identifier_kind for i in version.items if i.field_name == pool.subject_field)
+        subject_kind = next(
+            (i.identifier_kind for i in version.items if i.field_name == pool.subject_field), None
+        )
+        if subject_kind is None:
+            continue  # the published version dropped the subject item: the pool cannot feed a base database
         held = {c.field_name for c in pool.columns if not c.retired}
         for item in version.items:
             key = item_key(item.name, item.identifier_kind)

@@ -16,7 +16,7 @@ from sqlalchemy import String, and_, cast, func, select
 from govdata.audit.service import record
 from govdata.authz import Actor, Permission, require
 from govdata.catalog.models import IdentifierKind
-from govdata.catalog.semantics import item_key
+from govdata.catalog.semantics import subject_attribute
 from govdata.context import Ctx
 from govdata.errors import Forbidden, NotFound
 from govdata.pool import queries
@@ -73,9 +73,9 @@ def shared_items(ctx: Ctx, actor: Actor) -> list[SharedItem]:
         kind = _subject_kind(a)
         if a.org_id == b.org_id or kind is None or kind == IdentifierKind.NONE or kind != _subject_kind(b):
             continue
-        keys_b = {item_key(c.label, c.identifier_kind): c for c in b.columns if not c.retired}
+        keys_b = {subject_attribute(c.label, c.identifier_kind): c for c in b.columns if not c.retired}
         for col in a.columns:
-            key = item_key(col.label, col.identifier_kind)
+            key = subject_attribute(col.label, col.identifier_kind)
             if col.retired or key is None or key not in keys_b:
                 continue
             other = keys_b[key]

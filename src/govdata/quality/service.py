@@ -45,7 +45,7 @@ def open_case(ctx: Ctx, actor: Actor, data: OpenCaseIn) -> ReconciliationCase:
     case = ReconciliationCase(
         subject_id=subject,
         item_key=shared.key,
-        region_path=actor.region_path or "",
+        region_path=_common_region(shared.pool_a, shared.pool_b),
         pool_a_id=shared.pool_a.id,
         field_a=shared.field_a,
         value_a=value_a,
@@ -65,6 +65,18 @@ def open_case(ctx: Ctx, actor: Actor, data: OpenCaseIn) -> ReconciliationCase:
     record(ctx, actor, "reconciliation.open", "reconciliation_case", case.id,
            detail={"subject": subject, "item": shared.key, "due": case.due_date})  # fmt: skip
     return case
+
+
+def _common_region(a: Pool, b: Pool) -> str:
+    """The lowest level that supervises both providers: the case belongs to that authority and those above."""
+    paths = [p.resource.region_path if p.resource else "" for p in (a, b)]
+    parts_a, parts_b = paths[0].split("/"), paths[1].split("/")
+    common = []
+    for x, y in zip(parts_a, parts_b, strict=False):
+        if x != y or not x:
+            break
+        common.append(x)
+    return "/".join(common) + "/" if common else ""
 
 
 def get_case(ctx: Ctx, actor: Actor, case_id: int) -> ReconciliationCase:
