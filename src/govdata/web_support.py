@@ -43,7 +43,9 @@ def get_ctx(request: Request) -> Iterator[Ctx]:
         session.close()
 
 
-CtxDep = Annotated[Ctx, Depends(get_ctx)]
+# scope="function": commit before the response leaves, so a client that follows a redirect at once already sees
+# the change (and a failed commit is an error response, never a 2xx for a write that did not happen).
+CtxDep = Annotated[Ctx, Depends(get_ctx, scope="function")]
 
 
 def _bearer(request: Request) -> str | None:

@@ -144,3 +144,10 @@ def test_api_docs_are_served_without_a_cdn(client: TestClient) -> None:
     assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
     spec = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/catalog/entries" in spec["paths"]
+
+
+def test_the_transaction_commits_before_the_response_is_sent() -> None:
+    """A browser following a redirect at once must find the change (it once raced the session's commit)."""
+    from govdata.web_support import CtxDep
+
+    assert CtxDep.__metadata__[0].scope == "function"
