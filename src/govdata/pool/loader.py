@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from sqlalchemy import Connection, Engine, func, select, text, update
+from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from govdata.audit.service import record
@@ -434,18 +434,24 @@ def _finish(
     batch.warnings = tally.warnings
     batch.finished_at = ctx.clock.now()
     batch.duration_ms = int((time.perf_counter() - started) * 1000)
-    session.add_all(
-        RejectRow(
-            batch_id=batch_id,
-            row_number=r.row_number,
-            field=r.field,
-            reason=r.reason,
-            value=r.value,
-            warning=warning,
-        )
-        for warning, kept in ((False, tally.rejects), (True, tally.warning_rows))
-        for r in kept
-    )
+    # Core inserts in chunks: the report can hold 200,000 rows, too many to build as ORM objects at once.
+    for warning, kept in ((False, tally.rejects), (True, tally.warning_rows)):
+        for start in range(0, len(kept), 5_000):
+            chunk = kept[start : start + 5_000]
+            session.execute(
+                insert(RejectRow),
+                [
+                    {
+                        "batch_id": batch_id,
+                        "row_number": r.row_number,
+                        "field": r.field,
+                        "reason": r.reason,
+                        "value": r.value,
+                        "warning": warning,
+                    }
+                    for r in chunk
+                ],
+            )
     if ok:
         held = pool_table(pool)
         count = session.execute(select(func.count()).select_from(held)).scalar_one()
