@@ -256,3 +256,28 @@ def test_system_actor_can_read_any_pool(ctx: Ctx, world: World, entry: int, tmp_
     assert queries.list_pools(ctx, system_actor())
     assert not queries.list_pools(ctx, world.actor("minzheng_officer"))
     assert queries.list_pools(ctx, world.actor("reviewer"))
+
+
+def test_a_failure_at_the_end_of_a_first_load_leaves_the_pool_empty_and_indexed(
+    ctx: Ctx, world: World, entry: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first load takes the bulk path on PostgreSQL (indexes dropped, one COPY): a failure still undoes all."""
+    real_finish = loader._finish
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        if args[6] == BatchStatus.SUCCEEDED:
+            raise RuntimeError("disk full")
+        real_finish(*args, **kwargs)
+
+    monkeypatch.setattr(loader, "_finish", crash)
+    with pytest.raises(RuntimeError):
+        service.load_file(ctx, world.actor("gongan_officer"), entry, csv_file(tmp_path, GOOD))
+    monkeypatch.undo()
+    pool = queries.get_pool(ctx, world.actor("gongan_officer"), entry)
+    assert rows(ctx, pool) == []
+    from sqlalchemy import inspect
+
+    indexes = {ix["name"] for ix in inspect(ctx.session.connection()).get_indexes(pool.table_name)}
+    assert f"ux_{pool.table_name}_hash" in indexes and f"ux_{pool.table_name}_key" in indexes
+    batch = service.load_file(ctx, world.actor("gongan_officer"), entry, csv_file(tmp_path, GOOD))
+    assert batch.rows_loaded == 2

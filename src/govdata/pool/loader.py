@@ -26,7 +26,7 @@ from govdata.catalog.models import DataType
 from govdata.clock import Clock
 from govdata.context import Ctx
 from govdata.errors import DomainError
-from govdata.pool import validate
+from govdata.pool import bulk, validate
 from govdata.pool.models import Batch, BatchStatus, LoadMode, Pool, RejectPolicy, RejectRow
 from govdata.pool.readers import Reader
 from govdata.pool.spec import ROW_NUMBER, SUBJECT_ID, ColumnSpec, Reject
@@ -343,6 +343,26 @@ def load(
             _create_stage(conn, specs)
             header_map = validate.map_headers(reader.header, specs)
             tally.warn([Reject(0, h, "表头未对应任何信息项，该列已忽略") for h in header_map.unknown])
+            if bulk.applies(conn, pool, specs):
+                landed = bulk.copy_into_empty_pool(
+                    conn,
+                    pool,
+                    specs,
+                    reader,
+                    header_map,
+                    policy=opts.reject_policy,
+                    batch_id=batch_id,
+                    loaded_at=ctx.clock.now().isoformat(sep=" "),
+                    today=today,
+                    tally=tally,
+                    progress=progress,
+                )
+                if not landed:
+                    raise _Aborted(
+                        f"有 {tally.rejected} 行未通过校验，按“有错即停”的策略整批未入库；请下载问题清单修正后重新加载"
+                    )
+                _finish(conn, ctx, actor, pool, batch_id, tally, BatchStatus.SUCCEEDED, None, started)
+                return batch_id
             next_row = 1
             for raw in reader.batches():
                 checked = validate.validate_batch(raw, header_map, specs, next_row, today, pool.subject_field)
