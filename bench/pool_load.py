@@ -955,6 +955,13 @@ VARIANTS: dict[str, Variant] = {
 }
 
 
+def row_hashes(rows: Any, fields: list[str]) -> Any:
+    """The loader's own row hashing (govdata.pool.bulk), imported late like the rest of govdata here."""
+    from govdata.pool.bulk import row_hashes as loader_row_hashes
+
+    return loader_row_hashes(rows, fields)
+
+
 def _secondary_indexes(conn: Any, table: str) -> list[tuple[str, str, bool]]:
     """(name, CREATE statement, unique) of a table's indexes other than its primary key."""
     from sqlalchemy import text
@@ -975,29 +982,6 @@ def _secondary_indexes(conn: Any, table: str) -> list[tuple[str, str, bool]]:
         {"t": table},
     ).all()
     return [(r[0], r[1], bool(r[2])) for r in rows]
-
-
-def row_hashes(rows: Any, fields: list[str]) -> Any:
-    """md5 of the canonical values joined by U+001F (None as U+001E), as the stage's generated column."""
-    import hashlib
-
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    joined = pc.binary_join_element_wise(*[pc.fill_null(rows.column(f), "\x1e") for f in fields], "\x1f")
-    if isinstance(joined, pa.ChunkedArray):
-        joined = joined.combine_chunks()
-    n = len(joined)
-    offsets = np.frombuffer(
-        joined.buffers()[1], dtype=np.int32, count=n + 1, offset=joined.offset * 4
-    ).tolist()
-    data = memoryview(joined.buffers()[2])
-    md5 = hashlib.md5
-    return pa.array(
-        [md5(data[a:b], usedforsecurity=False).hexdigest() for a, b in itertools.pairwise(offsets)],
-        pa.string(),
-    )
 
 
 COPY_QUEUE = 256  # chunks of ≤ 128 KiB psycopg may hold while the server catches up: ≤ 32 MiB, ~1 batch

@@ -43,29 +43,8 @@ from govdata.web_support import CtxDep, PageActor, render
 router = APIRouter(include_in_schema=False)
 
 
-_ENTRY_FIELDS = [
-    "classification",
-    "base_database",
-    "domain",
-    "name",
-    "summary",
-    "format_category",
-    "format_type",
-    "update_cycle",
-    "share_type",
-    "share_conditions",
-    "share_basis",
-    "share_mode",
-    "open_type",
-    "open_conditions",
-    "open_basis",
-    "usage_requirements",
-    "grade",
-    "release_date",
-    "related_codes",
-    "change_reason",
-    "trigger_id",
-]
+# The editor's form fields are the schema's, in its order; channels, flags and items are posted their own way.
+_ENTRY_FIELDS = [f for f in EditEntryIn.model_fields if f not in ("share_channels", "deidentified", "items")]
 _ITEM_TEXT = ["name", "field_name", "data_type", "length", "identifier_kind", "sensitivity", "description"]
 _ITEM_FLAGS = ["required", "is_basic"]
 _ITEM_KEY = re.compile(r"^item-(\d{1,4})-")
