@@ -181,8 +181,22 @@ def create_app(
     from govdata.pool import web_base as pool_web_base
     from govdata.quality import api as quality_api
     from govdata.quality import web as quality_web
+    from govdata.sharing import api as sharing_api
+    from govdata.sharing import exchange_api as sharing_exchange_api
+    from govdata.sharing import web as sharing_web
+    from govdata.sharing.apps import RateLimiter
 
-    for router in (org_api.router, catalog_api.router, audit_api.router, pool_api.router, quality_api.router):
+    app.state.share_limiter = RateLimiter()
+
+    for router in (
+        org_api.router,
+        catalog_api.router,
+        audit_api.router,
+        pool_api.router,
+        quality_api.router,
+        sharing_api.router,
+        sharing_exchange_api.router,
+    ):
         app.include_router(router, prefix="/api/v1")
     for router in (
         org_web.router,
@@ -193,6 +207,7 @@ def create_app(
         pool_web.router,
         pool_web_base.router,
         quality_web.router,
+        sharing_web.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")

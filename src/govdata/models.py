@@ -6,6 +6,7 @@ from govdata.db import Base
 from govdata.org import models as org_models
 from govdata.pool import models as pool_models
 from govdata.quality import models as quality_models
+from govdata.sharing import models as sharing_models
 from govdata.workdays import models as workdays_models
 
 metadata = Base.metadata
@@ -17,5 +18,6 @@ __all__ = [
     "org_models",
     "pool_models",
     "quality_models",
+    "sharing_models",
     "workdays_models",
 ]

@@ -35,7 +35,7 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _caller(case: Case) -> str:
-    for who in ("gongan_officer", "admin", "reviewer", "citizen"):
+    for who in ("gongan_officer", "admin", "reviewer", "citizen", "minzheng_officer"):
         if who in case.ok:
             return who
     raise AssertionError(case)

@@ -16,21 +16,16 @@ from govdata.context import Ctx
 from tests.http import helpers as h
 from tests.http.routes import all_routes, template
 from tests.http.test_catalog_pages import CSRF, editor_form, login
+from tests.http.cases import AUTHORITY, EVERYONE, READERS, ROLES, Setup, nothing
 from tests.http.test_permissions import (
-    AUTHORITY,
-    EVERYONE,
     POOL_OWN,
     POOL_READERS,
-    READERS,
-    ROLES,
-    Setup,
     _batch,
     _designation,
     _item_source,
     _own_token,
     _pool,
     _supplementary_filing,
-    nothing,
 )
 from tests.world import World
 

@@ -5,8 +5,6 @@ The table must name every route the app has; a new route without a row fails `te
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -16,37 +14,10 @@ from govdata.catalog.filings import FILING_STATE_LABELS  # noqa: F401  (import c
 from govdata.catalog.models import Filing
 from govdata.context import Ctx
 from tests.http import helpers as h
+from tests.http.cases import AUTHORITY, EVERYONE, GOV, READERS, ROLES, Case
 from tests.http.routes import all_routes, template
+from tests.http.share_cases import APP_ROUTES, SHARE_CASES
 from tests.world import World, entry_data
-
-ROLES = [
-    "admin",
-    "reviewer",
-    "gongan_officer",
-    "gongan_user",
-    "minzheng_officer",
-    "auditor",
-    "vendor_staff",
-    "citizen",
-]
-READERS = {
-    "admin",
-    "reviewer",
-    "gongan_officer",
-    "gongan_user",
-    "minzheng_officer",
-    "auditor",
-    "vendor_staff",
-}
-GOV = READERS - {"vendor_staff"}
-AUTHORITY = {"admin", "reviewer"}
-EVERYONE = set(ROLES)
-
-Setup = Callable[[Ctx, World, str], dict[str, Any]]
-
-
-def nothing(ctx: Ctx, world: World, who: str) -> dict[str, Any]:
-    return {}
 
 
 def _supplementary_filing(ctx: Ctx, world: World, who: str) -> dict[str, Any]:
@@ -93,17 +64,6 @@ def _item_source(ctx: Ctx, world: World, who: str) -> dict[str, Any]:
         "reason": "户籍登记由公安采集",
     }
     return {"body": body}
-
-
-@dataclass
-class Case:
-    method: str
-    path: str
-    ok: set[str]
-    hidden: set[str] = field(default_factory=set)
-    setup: Setup = nothing
-    body: dict[str, Any] | None = None
-    content: bytes | None = None  # a raw body (file uploads) instead of JSON
 
 
 POOL_READERS = {"admin", "reviewer", "gongan_officer", "gongan_user", "minzheng_officer"}
@@ -392,6 +352,7 @@ CASES: list[Case] = [
         body={"reason": "双方各执一词"},
     ),
 ]
+CASES += SHARE_CASES
 PUBLIC = {("POST", "/api/v1/auth/token"), ("GET", "/api/v1/openapi.json")}
 
 
@@ -406,7 +367,7 @@ ROUTE_PARAMS = {"/population/": "/{kind}/", "/records/11010519491231002X": "/rec
 def test_every_route_is_covered(client: TestClient) -> None:
     routes = {(m, template(p)) for m, p in all_routes(client.app) if p.startswith("/api/")}  # type: ignore[arg-type]
     assert len(routes) > 40
-    covered = {_route_key(c) for c in CASES} | {(m, template(p)) for m, p in PUBLIC}
+    covered = {_route_key(c) for c in CASES} | {(m, template(p)) for m, p in PUBLIC | APP_ROUTES}
     assert routes - covered == set(), "routes without a permission case"
 
 

@@ -32,9 +32,15 @@ class Permission(StrEnum):
     BASE_BUILD = "base.build"  # (re)build base databases from the designated sources (POOL-4)
     BASE_READ = "base.read"  # golden records with provenance, thematic databases
     THEME_MANAGE = "theme.manage"  # define and refresh thematic databases
+    SHARE_READ = "share.read"  # the sharing catalog, own requests and grants (SHARE-2)
+    SHARE_REQUEST = "share.request"  # request another department's data
+    SHARE_ANSWER = "share.answer"  # answer requests for own entries; revoke own grants; data return (SC22)
+    SHARE_COORDINATE = "share.coordinate"  # open access (SC25), coordinate (SHARE-4), decide disputes (SHARE-9)
+    SHARE_APP = "share.app"  # own department's application credentials for the exchange API
+    SHARE_USAGE = "share.usage"  # usage reports of own entries (SHARE-6) or, for the authority, the level's
 
 
-_GOV_READ = {Permission.CATALOG_READ, Permission.PROFILE_READ, Permission.TOKEN_OWN}
+_GOV_READ = {Permission.CATALOG_READ, Permission.PROFILE_READ, Permission.TOKEN_OWN, Permission.SHARE_READ}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AUTHORITY_ADMIN: frozenset(
@@ -54,6 +60,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.BASE_BUILD,
             Permission.BASE_READ,
             Permission.THEME_MANAGE,
+            Permission.SHARE_COORDINATE,
+            Permission.SHARE_USAGE,
         }
     ),
     Role.AUTHORITY_REVIEWER: frozenset(
@@ -66,6 +74,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DEMAND_MANAGE,
             Permission.POOL_READ,
             Permission.BASE_READ,
+            Permission.SHARE_COORDINATE,
+            Permission.SHARE_USAGE,
         }
     ),
     Role.DEPT_OFFICER: frozenset(
@@ -77,11 +87,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DEMAND_CREATE,
             Permission.POOL_LOAD,
             Permission.POOL_READ,
+            Permission.SHARE_REQUEST,
+            Permission.SHARE_ANSWER,
+            Permission.SHARE_APP,
+            Permission.SHARE_USAGE,
         }
     ),
-    Role.DEPT_USER: frozenset(_GOV_READ | {Permission.DEMAND_CREATE, Permission.POOL_READ}),
+    Role.DEPT_USER: frozenset(
+        _GOV_READ | {Permission.DEMAND_CREATE, Permission.POOL_READ, Permission.SHARE_REQUEST}
+    ),
     Role.PUBLIC_USER: frozenset({Permission.TOKEN_OWN}),
-    Role.AUDITOR: frozenset(_GOV_READ | {Permission.AUDIT_READ, Permission.AUDIT_VERIFY}),
+    Role.AUDITOR: frozenset(
+        _GOV_READ | {Permission.AUDIT_READ, Permission.AUDIT_VERIFY, Permission.SHARE_USAGE}
+    ),
     Role.TECH_PROVIDER: frozenset({Permission.CATALOG_READ, Permission.TOKEN_OWN}),
 }
 

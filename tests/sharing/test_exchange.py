@@ -1,0 +1,211 @@
+"""The exchange API end to end: credentials, purpose, grant, masking, scope, logging, refusals, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pyarrow.parquet as pq
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from govdata.audit.models import AuditEvent
+from govdata.clock import FixedClock
+from govdata.context import Ctx
+from govdata.sharing import service
+from govdata.sharing.models import Delivery, ExchangeCall
+from govdata.sharing.schemas import RevokeIn
+from tests.sharing.fixtures import PEOPLE, credential, granted, population
+from tests.world import World
+
+PURPOSE = "低保对象身份核查"
+
+
+def bearer(plain: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {plain}"}
+
+
+def test_lookup_returns_only_granted_items_masked(client: TestClient, ctx: Ctx, world: World) -> None:
+    rid = population(ctx, world)
+    granted(ctx, world, rid, items=["id_number", "name", "address"])
+    key = credential(ctx, world)
+    person = PEOPLE[0][0]
+    resp = client.get(
+        f"/api/v1/exchange/{rid}/records/{person}", params={"purpose": PURPOSE}, headers=bearer(key)
+    )
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["items"] == ["id_number", "name", "address"]
+    assert set(body["masked"]) == {"id_number", "address"}
+    row = body["rows"][0]
+    assert "birth_date" not in row  # not granted
+    assert row["name"] == "张三"  # sensitivity 2: unmasked
+    assert row["id_number"] != person and row["id_number"].startswith(person[:6]) and "*" in row["id_number"]
+    assert row["address"].startswith("四川省阿坝州汶川县") and "岷江路" not in row["address"]
+    # The call is in the log and the audit chain, and the delivered subject is remembered.
+    call = ctx.session.execute(select(ExchangeCall)).scalar_one()
+    assert (call.operation, call.outcome, call.records, call.purpose) == ("lookup", "success", 1, PURPOSE)
+    assert ctx.session.execute(select(Delivery.subject_id)).scalars().all() == [person]
+    actions = ctx.session.execute(
+        select(AuditEvent.action).where(AuditEvent.action.like("share.exchange%"))
+    ).all()
+    assert actions == [("share.exchange.lookup",)]
+
+
+def test_batch_lookup_and_scope(client: TestClient, ctx: Ctx, world: World) -> None:
+    rid = population(ctx, world)
+    scope = [{"field": "address", "op": "prefix", "values": ["四川省阿坝州"]}]
+    granted(ctx, world, rid, row_filter=scope)
+    key = credential(ctx, world)
+    subjects = [p[0] for p in PEOPLE] + ["110105194912310021"]
+    resp = client.post(
+        f"/api/v1/exchange/{rid}/lookup", json={"purpose": PURPOSE, "subjects": subjects}, headers=bearer(key)
+    )
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert len(body["rows"]) == 2  # 王五 lives in 成都: outside the granted scope
+    assert set(body["not_found"]) == {PEOPLE[2][0], "110105194912310021"}
+    too_many = client.post(
+        f"/api/v1/exchange/{rid}/lookup",
+        json={"purpose": PURPOSE, "subjects": ["x"] * 1001},
+        headers=bearer(key),
+    )
+    assert too_many.status_code == 422 and "1000" in too_many.json()["error"]["message"]
+
+
+def test_query_pages_and_filters_only_on_granted_items(client: TestClient, ctx: Ctx, world: World) -> None:
+    rid = population(ctx, world)
+    granted(ctx, world, rid, items=["id_number", "name"])
+    key = credential(ctx, world)
+    first = client.post(
+        f"/api/v1/exchange/{rid}/query", json={"purpose": PURPOSE, "limit": 2}, headers=bearer(key)
+    )
+    assert first.status_code == 200, first.text
+    assert len(first.json()["rows"]) == 2 and first.json()["next_after"] is not None
+    rest = client.post(
+        f"/api/v1/exchange/{rid}/query",
+        json={"purpose": PURPOSE, "limit": 2, "after": first.json()["next_after"]},
+        headers=bearer(key),
+    )
+    assert len(rest.json()["rows"]) == 1 and rest.json()["next_after"] is None
+    named = client.post(
+        f"/api/v1/exchange/{rid}/query",
+        json={"purpose": PURPOSE, "filters": [{"field": "name", "op": "eq", "values": ["李四"]}]},
+        headers=bearer(key),
+    )
+    assert [r["name"] for r in named.json()["rows"]] == ["李四"]
+    hidden = client.post(
+        f"/api/v1/exchange/{rid}/query",
+        json={"purpose": PURPOSE, "filters": [{"field": "address", "op": "prefix", "values": ["四川"]}]},
+        headers=bearer(key),
+    )
+    assert hidden.status_code == 403 and "未授权" in hidden.json()["error"]["message"]
+
+
+def test_refusals_are_explained_and_logged(
+    client: TestClient, ctx: Ctx, world: World, clock: FixedClock
+) -> None:
+    rid = population(ctx, world)
+    grant_id = granted(ctx, world, rid)
+    key = credential(ctx, world)
+    url = f"/api/v1/exchange/{rid}/records/{PEOPLE[0][0]}"
+    assert client.get(url, params={"purpose": PURPOSE}).status_code == 401
+    bad = client.get(url, params={"purpose": PURPOSE}, headers=bearer(key[:-2] + "xx"))
+    assert bad.status_code == 401 and bad.json()["error"]["message"] == "应用凭证无效"
+    wrong = client.get(url, params={"purpose": "招商引资"}, headers=bearer(key))
+    assert wrong.status_code == 403 and "用途" in wrong.json()["error"]["message"]
+    other = credential(ctx, world, "renshe_officer")
+    stranger = client.get(url, params={"purpose": PURPOSE}, headers=bearer(other))
+    assert stranger.status_code == 403 and "有效共享授权" in stranger.json()["error"]["message"]
+    # Expired grants stop working at once.
+    clock.advance(days=30)
+    expired = client.get(url, params={"purpose": PURPOSE}, headers=bearer(key))
+    assert expired.status_code == 403
+    clock.advance(days=-30)
+    assert client.get(url, params={"purpose": PURPOSE}, headers=bearer(key)).status_code == 200
+    service.revoke(ctx, world.actor("gongan_officer"), grant_id, RevokeIn(reason="用途结束"))
+    ctx.session.commit()
+    assert client.get(url, params={"purpose": PURPOSE}, headers=bearer(key)).status_code == 403
+    outcomes = ctx.session.execute(
+        select(ExchangeCall.outcome, func.count()).group_by(ExchangeCall.outcome)
+    ).all()
+    assert dict(outcomes) == {"refused": 6, "success": 1}
+    reasons = ctx.session.execute(
+        select(ExchangeCall.reason).where(ExchangeCall.outcome == "refused")
+    ).scalars()
+    assert all(reasons)
+    refused_events = ctx.session.execute(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.outcome == "refused")
+    ).scalar()
+    assert refused_events == 6
+
+
+def test_rate_limit_per_application(client: TestClient, ctx: Ctx, world: World) -> None:
+    rid = population(ctx, world)
+    granted(ctx, world, rid)
+    key = credential(ctx, world, rate=3)
+    url = f"/api/v1/exchange/{rid}/records/{PEOPLE[0][0]}"
+    codes = [client.get(url, params={"purpose": PURPOSE}, headers=bearer(key)).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+
+
+def test_match_answers_without_values_even_on_not_shared_entries(
+    client: TestClient, ctx: Ctx, world: World
+) -> None:
+    rid = population(ctx, world, share_type="none", share_conditions=None)
+    granted(ctx, world, rid, channel="match", purpose="身份核验", items=["id_number", "name", "birth_date"])
+    key = credential(ctx, world)
+    claims = {"name": "张三", "birth_date": "1980-01-02"}
+    resp = client.post(
+        f"/api/v1/exchange/{rid}/match",
+        json={"purpose": "身份核验", "subject": PEOPLE[0][0], "claims": claims},
+        headers=bearer(key),
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == {"grant_id": resp.json()["grant_id"], "subject_found": True,
+                           "results": {"name": True, "birth_date": False}}  # fmt: skip
+    assert "1980-01-01" not in resp.text and "汶川" not in resp.text  # no value leaves
+    data = client.get(
+        f"/api/v1/exchange/{rid}/records/{PEOPLE[0][0]}", params={"purpose": "身份核验"}, headers=bearer(key)
+    )
+    assert data.status_code == 403 and "核验" in data.json()["error"]["message"]
+
+
+def test_changes_follow_a_cursor(client: TestClient, ctx: Ctx, world: World) -> None:
+    rid = population(ctx, world)
+    granted(ctx, world, rid, channel="database")
+    key = credential(ctx, world)
+    url = f"/api/v1/exchange/{rid}/changes"
+    first = client.get(url, params={"purpose": PURPOSE, "limit": 2}, headers=bearer(key)).json()
+    assert len(first["rows"]) == 2 and first["has_more"]
+    second = client.get(
+        url, params={"purpose": PURPOSE, "cursor": first["cursor"]}, headers=bearer(key)
+    ).json()
+    assert len(second["rows"]) == 1 and not second["has_more"]
+    again = client.get(
+        url, params={"purpose": PURPOSE, "cursor": second["cursor"]}, headers=bearer(key)
+    ).json()
+    assert again["rows"] == [] and again["cursor"] == second["cursor"]
+    broken = client.get(url, params={"purpose": PURPOSE, "cursor": "abc"}, headers=bearer(key))
+    assert broken.status_code == 422
+
+
+def test_export_csv_and_parquet_stream_masked_rows(client: TestClient, ctx: Ctx, world: World) -> None:
+    rid = population(ctx, world)
+    granted(ctx, world, rid, channel="file", items=["id_number", "name", "birth_date"])
+    key = credential(ctx, world)
+    resp = client.get(f"/api/v1/exchange/{rid}/export", params={"purpose": PURPOSE}, headers=bearer(key))
+    assert resp.status_code == 200, resp.text
+    rows = list(csv.DictReader(io.StringIO(resp.content.decode("utf-8-sig"))))
+    assert [r["name"] for r in rows] == ["张三", "李四", "王五"]
+    assert all("*" in r["id_number"] for r in rows) and "address" not in rows[0]
+    parquet = client.get(
+        f"/api/v1/exchange/{rid}/export",
+        params={"purpose": PURPOSE, "format": "parquet"},
+        headers=bearer(key),
+    )
+    assert parquet.status_code == 200
+    table = pq.read_table(io.BytesIO(parquet.content))
+    assert table.num_rows == 3 and table.column("birth_date").type.__str__() == "date32[day]"
+    calls = ctx.session.execute(select(ExchangeCall.operation, ExchangeCall.records)).all()
+    assert calls == [("export", 3), ("export", 3)]
