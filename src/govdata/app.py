@@ -184,9 +184,10 @@ def create_app(
     from govdata.sharing import api as sharing_api
     from govdata.sharing import exchange_api as sharing_exchange_api
     from govdata.sharing import web as sharing_web
-    from govdata.sharing.apps import RateLimiter
+    from govdata.sharing.calllog import GroupLog
+    from govdata.sharing.exchange import Runtime
 
-    app.state.share_limiter = RateLimiter()
+    app.state.exchange = Runtime(log=GroupLog(app.state.session_factory, app.state.clock))
 
     for router in (
         org_api.router,

@@ -109,6 +109,25 @@ def _coordinating(ctx: Ctx, world: World, who: str) -> dict[str, Any]:
     return {"id": _request(ctx, world, who, share_type="none", share_conditions=None)}
 
 
+def _notice(ctx: Ctx, world: World, who: str) -> dict[str, Any]:
+    import datetime as dt
+
+    from govdata.sharing.models import CorrectionNotice
+
+    res = h.published(ctx, world)
+    notice = CorrectionNotice(
+        consumer_org_id=world.orgs["minzheng"].id,
+        resource_id=res.id,
+        subject_id="11010519491231002X",
+        changes='{"name": ["张三", "张叁"]}',
+        summary="您单位通过共享交换获取的记录已被更正：name",
+        created_at=dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC),
+    )
+    ctx.session.add(notice)
+    ctx.session.flush()
+    return {"id": notice.id}
+
+
 SHARE_CASES: list[Case] = [
     Case("POST", "/api/v1/share-requests", REQUESTERS, setup=_new_request_body),
     Case("GET", "/api/v1/share-requests", GOV),
@@ -181,6 +200,14 @@ SHARE_CASES: list[Case] = [
         hidden=OUTSIDER,
         setup=_dispute,
         body={"action": "escalate", "note": "协商不成，提请主管机构"},
+    ),
+    Case("GET", "/api/v1/share-notices", GOV),
+    Case(
+        "POST",
+        "/api/v1/share-notices/{id}/read",
+        {"minzheng_officer"},
+        hidden=GOV - {"minzheng_officer"},
+        setup=_notice,
     ),
     Case(
         "GET",

@@ -47,16 +47,77 @@ def chain_hash(prev_hash: str, event: Any) -> str:
     return sm3_hex(prev_hash.encode() + canonical(event))
 
 
-def _head(ctx: Ctx) -> AuditHead:
+def _take_seqs(ctx: Ctx, count: int) -> tuple[int, str]:
+    """The first of `count` new sequence numbers and the previous hash, in one statement that also takes the
+    chain's write lock (row lock on PostgreSQL, database lock on SQLite) until the caller's transaction ends."""
     session = ctx.session
-    # The UPDATE takes the write lock first (row lock on PostgreSQL, database lock on SQLite).
-    result = session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(AuditHead(id=1, seq=1, last_hash=GENESIS, first_seq=1, first_prev_hash=GENESIS))
+    taken = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=AuditHead.seq + count)
+        .returning(AuditHead.seq, AuditHead.last_hash),
+        execution_options={"synchronize_session": False},
+    ).first()
+    if taken is None:
+        head = AuditHead(id=1, seq=count, last_hash=GENESIS, first_seq=1, first_prev_hash=GENESIS)
+        session.add(head)
         session.flush()
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
-    session.refresh(head)
-    return head
+        session.expunge(head)  # later changes go by statement; no stale copy stays in the session
+        return 1, GENESIS
+    return int(taken[0]) - count + 1, str(taken[1])
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One event to append: who did what to which object, for what purpose, with what outcome."""
+
+    actor: Actor
+    action: str
+    object_type: str
+    object_id: object = None
+    outcome: str = "success"
+    purpose: str | None = None
+    detail: dict[str, Any] | None = None
+
+
+def append(ctx: Ctx, specs: list[EventSpec]) -> list[AuditEvent]:
+    """Append events in the caller's transaction, so they commit with the change they record.
+
+    A batch takes the chain's lock once: the exchange logs many calls in one transaction this way.
+    """
+    if not specs:
+        return []
+    seq, prev_hash = _take_seqs(ctx, len(specs))
+    at = ctx.clock.now().astimezone(dt.UTC)
+    events = []
+    for offset, spec in enumerate(specs):
+        actor = spec.actor
+        event = AuditEvent(
+            seq=seq + offset,
+            at=at,
+            actor_id=actor.user_id,
+            actor_name=actor.display_name if actor.user_id is None else actor.username,
+            org_id=actor.org_id,
+            org_name=actor.org_name,
+            action=spec.action,
+            object_type=spec.object_type,
+            object_id=None if spec.object_id is None else str(spec.object_id),
+            purpose=spec.purpose,
+            outcome=spec.outcome,
+            detail=json.dumps(
+                spec.detail or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+            ),
+            prev_hash=prev_hash,
+        )
+        event.hash = prev_hash = chain_hash(prev_hash, event)
+        events.append(event)
+    ctx.session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev_hash),
+        execution_options={"synchronize_session": False},
+    )
+    ctx.session.add_all(events)
+    ctx.session.flush()
+    return events
 
 
 def record(
@@ -71,29 +132,7 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event in the caller's transaction, so the event and the change commit together."""
-    head = _head(ctx)
-    event = AuditEvent(
-        seq=head.seq,
-        at=ctx.clock.now().astimezone(dt.UTC),
-        actor_id=actor.user_id,
-        actor_name=actor.display_name if actor.user_id is None else actor.username,
-        org_id=actor.org_id,
-        org_name=actor.org_name,
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        purpose=purpose,
-        outcome=outcome,
-        detail=json.dumps(
-            detail or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
-        ),
-        prev_hash=head.last_hash,
-    )
-    event.hash = chain_hash(head.last_hash, event)
-    head.last_hash = event.hash
-    ctx.session.add(event)
-    ctx.session.flush()
-    return event
+    return append(ctx, [EventSpec(actor, action, object_type, object_id, outcome, purpose, detail)])[0]
 
 
 @dataclass(frozen=True)
@@ -112,7 +151,7 @@ class VerifyResult:
 def verify(ctx: Ctx, actor: Actor, *, batch: int = 5000) -> VerifyResult:
     """Recompute the chain from the first retained event; name the first event that does not fit."""
     require(actor, Permission.AUDIT_VERIFY)
-    head = ctx.session.get(AuditHead, 1)
+    head = ctx.session.get(AuditHead, 1, populate_existing=True)
     if head is None:
         return VerifyResult(ok=True, checked=0)
     prev = head.first_prev_hash

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from govdata.audit.service import record
 from govdata.authz import Actor
 from govdata.catalog.models import DataType
-from govdata.clock import Clock
+from govdata.clock import CHINA_TZ, Clock
 from govdata.context import Ctx
 from govdata.errors import DomainError
 from govdata.pool import bulk, validate
@@ -31,6 +31,7 @@ from govdata.pool.models import Batch, BatchStatus, LoadMode, Pool, RejectPolicy
 from govdata.pool.readers import Reader
 from govdata.pool.spec import ROW_NUMBER, SUBJECT_ID, ColumnSpec, Reject
 from govdata.pool.tables import BATCH, LOADED_AT, ROW_HASH, SUBJECT, pool_table
+from govdata.sharing import corrections
 
 STAGE = "gd_stage"
 REJECTS_KEPT = 100_000  # rows of the reject report kept for download; all are counted
@@ -289,6 +290,11 @@ def _merge(
         text(f"SELECT count(*) FROM {STAGE} s JOIN {table} p ON {match} WHERE p.{ROW_HASH} = s.{ROW_HASH}")
     ).scalar_one()
     tally.unchanged += same
+    watch = corrections.Watch.start(conn, pool) if tally.updated else None
+    if watch is not None:
+        watch.capture_before(
+            conn, f"FROM {STAGE} s JOIN {table} p ON {match} WHERE p.{ROW_HASH} <> s.{ROW_HASH}"
+        )
     if tally.updated:
         assignments = ", ".join(
             [
@@ -309,6 +315,8 @@ def _merge(
             ),
             params,
         )
+    if watch is not None:
+        watch.notify_after(conn, batch_id, tally.updated, now, now.astimezone(CHINA_TZ).date())
     tally.loaded = conn.execute(
         text(
             f"INSERT INTO {table} ({target}) SELECT {selected} FROM {STAGE} s "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sqlalchemy import (
     BigInteger,
@@ -71,8 +72,25 @@ def is_pool_table(name: str | None) -> bool:
     return False
 
 
+ColumnSignature = tuple[str, str, int | None, bool]
+
+
 def pool_table(pool: Pool, *, include_retired: bool = True) -> Table:
-    """The SQLAlchemy Table of a pool as it stands (built fresh: no module-level registry)."""
+    """The SQLAlchemy Table of a pool as it stands.
+
+    Built once per shape (name, keys, columns) and reused: a pool's Table is rebuilt only when its columns
+    change, and reusing it lets SQLAlchemy reuse its compiled statements on hot paths such as the exchange.
+    """
+    columns = tuple(
+        (c.field_name, c.data_type, c.length, c.retired)
+        for c in pool.columns
+        if include_retired or not c.retired
+    )
+    return table_for(pool.table_name, tuple(pool.keys), columns)
+
+
+@lru_cache(maxsize=512)
+def table_for(name: str, keys: tuple[str, ...], columns: tuple[ColumnSignature, ...]) -> Table:
     metadata = MetaData()
     cols: list[Column[object]] = [
         Column(ROW_ID, BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
@@ -81,14 +99,12 @@ def pool_table(pool: Pool, *, include_retired: bool = True) -> Table:
         Column(LOADED_AT, UtcDateTime, nullable=False),
         Column(ROW_HASH, String(32), nullable=False),
     ]
-    for col in pool.columns:
-        if col.retired and not include_retired:
-            continue
-        cols.append(Column(col.field_name, sql_type(col.data_type, col.length)))
-    table = Table(pool.table_name, metadata, *cols)
-    Index(f"ux_{pool.table_name}_hash", table.c[ROW_HASH], unique=True)
-    if pool.keys:
-        Index(f"ux_{pool.table_name}_key", *[table.c[k] for k in pool.keys], unique=True)
+    for field_name, data_type, length, _retired in columns:
+        cols.append(Column(field_name, sql_type(data_type, length)))
+    table = Table(name, metadata, *cols)
+    Index(f"ux_{name}_hash", table.c[ROW_HASH], unique=True)
+    if keys:
+        Index(f"ux_{name}_key", *[table.c[k] for k in keys], unique=True)
     return table
 
 

@@ -20,6 +20,7 @@ from govdata.sharing.schemas import (
     GrantOut,
     NewAppOut,
     NoteIn,
+    NoticeOut,
     RefuseIn,
     RequestOut,
     RevokeIn,
@@ -191,3 +192,13 @@ def usage(
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
     return [vars(r) for r in rows]
+
+
+@router.get("/share-notices", response_model=list[NoticeOut], summary="更正通知：本单位获取的数据被更正")
+def list_notices(ctx: CtxDep, actor: ApiActor, unread: bool = False) -> list[NoticeOut]:
+    return [NoticeOut.model_validate(n) for n in queries.notices(ctx, actor, unread_only=unread)]
+
+
+@router.post("/share-notices/{notice_id}/read", response_model=NoticeOut, summary="标记更正通知为已读")
+def read_notice(ctx: CtxDep, actor: ApiActor, notice_id: int) -> NoticeOut:
+    return NoticeOut.model_validate(service.mark_notice_read(ctx, actor, notice_id))

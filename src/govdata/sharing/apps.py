@@ -30,7 +30,7 @@ class RateLimited(DomainError):
     http_status = 429
 
 
-def _digest(secret: str) -> str:
+def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -45,7 +45,7 @@ def create_app(ctx: Ctx, actor: Actor, data: AppIn) -> tuple[ShareApp, str]:
         org_id=actor.org_id,
         name=data.name,
         client_id=client_id,
-        secret_hash=_digest(secret),
+        secret_hash=digest(secret),
         rate_per_minute=data.rate_per_minute,
         active=True,
         created_by_id=actor.user_id,
@@ -90,7 +90,7 @@ def split_credential(credential: str) -> tuple[str, str]:
 
 
 def verify_secret(app: ShareApp | None, secret: str) -> ShareApp:
-    if app is None or not hmac.compare_digest(app.secret_hash, _digest(secret)):
+    if app is None or not hmac.comparedigest(app.secret_hash, digest(secret)):
         raise Unauthenticated("应用凭证无效")
     if not app.active:
         raise Unauthenticated("应用凭证已停用")

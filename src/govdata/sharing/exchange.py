@@ -1,8 +1,8 @@
 """The exchange: department systems take granted data out of the pools (SHARE-3, SHARE-6…8, SEC-3).
 
 Every call names its purpose, which must match a live grant of the calling department for the entry. Only the
-grant's items and rows leave, masked server-side, and every call — served or refused — is written to the
-call log and the audit chain in the same transaction as nothing else, so a refusal is logged too.
+grant's items and rows leave, masked server-side, and every call — served or refused — goes to the call log
+and the audit chain (see calllog). The credential, the live grants and the pool are read in one statement.
 """
 
 from __future__ import annotations
@@ -12,24 +12,25 @@ import decimal
 import hashlib
 import hmac
 import json
+import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Table, and_, cast, insert, or_, select
+from sqlalchemy import ColumnElement, Row, String, Table, and_, cast, or_, select
 
-from govdata.audit.service import record
 from govdata.authz import Actor
-from govdata.catalog.models import DataType, Resource
+from govdata.catalog.models import DataType
 from govdata.context import Ctx
-from govdata.errors import Forbidden, InvalidInput, NotFound
-from govdata.org.models import Role
+from govdata.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from govdata.org.models import Organization, Role
 from govdata.org.service import get_setting
-from govdata.pool.models import Pool
-from govdata.pool.tables import BATCH, ROW_ID, SUBJECT, pool_table
+from govdata.pool.models import Pool, PoolColumn
+from govdata.pool.tables import BATCH, ROW_ID, SUBJECT, ColumnSignature, table_for
 from govdata.sharing import masking
-from govdata.sharing.apps import RateLimiter, split_credential, verify_secret
-from govdata.sharing.models import Channel, Delivery, ExchangeCall, ShareApp, ShareGrant
+from govdata.sharing.apps import RateLimiter, digest, split_credential
+from govdata.sharing.calllog import CallLog, CallRecord, InlineLog
+from govdata.sharing.models import Channel, ShareApp, ShareGrant
 from govdata.sharing.workflow import Condition, FilterOp, parse_filter
 
 # Subjects delivered per call are remembered (for correction notices) up to this many; bulk exports
@@ -55,21 +56,79 @@ OPERATION_LABELS = {
 
 
 @dataclass
+class Runtime:
+    """What the exchange keeps per serving process: rate buckets, pool shapes by version, the secret, the log."""
+
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    log: CallLog = field(default_factory=InlineLog)
+    secret: str | None = None
+    _shapes: dict[tuple[int, int | None], tuple[ColumnSignature, ...]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def shape(self, ctx: Ctx, pool_id: int, version_id: int | None) -> tuple[ColumnSignature, ...]:
+        """A pool's columns change only with a new catalog version, so (pool, version) keys them safely."""
+        key = (pool_id, version_id)
+        with self._lock:
+            found = self._shapes.get(key)
+        if found is None:
+            c = PoolColumn
+            found = tuple(
+                (r.field_name, r.data_type, r.length, r.retired)
+                for r in ctx.session.execute(
+                    select(c.field_name, c.data_type, c.length, c.retired)
+                    .where(c.pool_id == pool_id)
+                    .order_by(c.position)
+                )
+            )
+            with self._lock:
+                self._shapes[key] = found
+        return found
+
+    def deployment_secret(self, ctx: Ctx) -> str:
+        if not self.secret:
+            self.secret = get_setting(ctx.session, "secret_key") or ""
+        return self.secret
+
+
+@dataclass(frozen=True)
+class AppView:
+    id: int
+    org_id: int
+    name: str
+    client_id: str
+    rate_per_minute: int
+
+
+@dataclass(frozen=True)
+class GrantView:
+    id: int
+    resource_id: int
+    provider_org_id: int
+    items: tuple[str, ...]
+    row_filter: str
+    masking: str
+    purpose: str
+    channel: str
+
+
+@dataclass
 class Caller:
     """Who is calling, known as soon as the credential checks out (refusals after that name the department)."""
 
-    app: ShareApp
+    app: AppView
     actor: Actor
+    rows: list[Row[Any]]  # the live grants of the department for the entry, each with the entry's pool
 
 
 @dataclass
 class Access:
     caller: Caller
-    grant: ShareGrant
-    pool: Pool
+    grant: GrantView
     table: Table
     items: list[str]  # granted items that exist as columns, catalog order
-    types: dict[str, str]
+    types: dict[str, str]  # of the granted items
+    live_types: dict[str, str]  # of every live column (scopes and filters may name any)
+    subject_field: str | None
     conditions: list[Condition]
     masker: masking.Masker
     operation: str
@@ -86,74 +145,113 @@ class Access:
         return [ROW_ID, *subject, *self.items]
 
 
-def identify(ctx: Ctx, limiter: RateLimiter, credential: str) -> Caller:
+def _opening(client_id: str, resource_id: int, today: dt.date) -> Any:
+    a, o, g, p = ShareApp.__table__, Organization.__table__, ShareGrant.__table__, Pool.__table__
+    live = and_(
+        g.c.consumer_org_id == a.c.org_id,
+        g.c.resource_id == resource_id,
+        g.c.revoked_at.is_(None),
+        g.c.valid_from <= today,
+        g.c.expires_on >= today,
+    )
+    return (
+        select(
+            a.c.id,
+            a.c.org_id,
+            a.c.name,
+            a.c.client_id,
+            a.c.secret_hash,
+            a.c.rate_per_minute,
+            a.c.active,
+            o.c.name.label("org_name"),
+            o.c.kind.label("org_kind"),
+            o.c.region_id,
+            g.c.id.label("grant_id"),
+            g.c.resource_id,
+            g.c.provider_org_id,
+            g.c["items"],
+            g.c.row_filter,
+            g.c.masking,
+            g.c.purpose,
+            g.c.channel,
+            p.c.id.label("pool_id"),
+            p.c.table_name,
+            p.c.subject_field,
+            p.c.version_id,
+            p.c.key_fields,
+        )
+        .select_from(
+            a.join(o, o.c.id == a.c.org_id).outerjoin(g, live).outerjoin(p, p.c.resource_id == resource_id)
+        )
+        .where(a.c.client_id == client_id)
+    )
+
+
+def identify(ctx: Ctx, runtime: Runtime, credential: str, resource_id: int) -> Caller:
+    """The calling application, checked, rate-limited, with its department's live grants on the entry."""
     client_id, secret = split_credential(credential)
-    app = ctx.session.execute(select(ShareApp).where(ShareApp.client_id == client_id)).scalar_one_or_none()
-    app = verify_secret(app, secret)
-    org = app.org
+    rows = ctx.session.execute(_opening(client_id, resource_id, ctx.clock.today())).all()
+    if not rows or not hmac.compare_digest(rows[0].secret_hash, digest(secret)):
+        raise Unauthenticated("应用凭证无效")
+    first = rows[0]
+    if not first.active:
+        raise Unauthenticated("应用凭证已停用")
+    app = AppView(first.id, first.org_id, first.name, first.client_id, first.rate_per_minute)
     actor = Actor(
         user_id=None,
         username=f"app:{app.client_id}",
         display_name=f"应用系统“{app.name}”（{app.client_id}）",
         role=Role.DEPT_USER,
-        org_id=org.id,
-        org_name=org.name,
-        org_kind=org.kind,
-        region_id=org.region_id,
+        org_id=app.org_id,
+        org_name=first.org_name,
+        org_kind=first.org_kind,
+        region_id=first.region_id,
     )
-    limiter.take(app.id, app.rate_per_minute)
-    return Caller(app=app, actor=actor)
+    runtime.limiter.take(app.id, app.rate_per_minute)
+    return Caller(app=app, actor=actor, rows=[r for r in rows if r.grant_id is not None])
 
 
-def authorise(ctx: Ctx, caller: Caller, resource_id: int, purpose: str, operation: str) -> Access:
+def authorise(ctx: Ctx, runtime: Runtime, caller: Caller, purpose: str, operation: str) -> Access:
     """The live grant whose purpose the call states; anything else is refused with the reason."""
     purpose = purpose.strip()
     if not purpose:
         raise InvalidInput("每次调用都须说明用途（purpose），且与共享授权的用途一致")
-    today = ctx.clock.today()
-    grants = (
-        ctx.session.execute(
-            select(ShareGrant).where(
-                ShareGrant.consumer_org_id == caller.app.org_id,
-                ShareGrant.resource_id == resource_id,
-                ShareGrant.revoked_at.is_(None),
-                ShareGrant.valid_from <= today,
-                ShareGrant.expires_on >= today,
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if not grants:
+    if not caller.rows:
         raise Forbidden("本单位没有该目录条目的有效共享授权（可能未申请、已过期或已撤销）")
-    matching = [g for g in grants if g.purpose == purpose]
+    matching = [r for r in caller.rows if r.purpose == purpose]
     if not matching:
         raise Forbidden(
             f"用途“{purpose}”与本单位在该目录上的有效授权用途不一致：共享数据只能用于申请时说明的用途"
         )
-    usable = [g for g in matching if operation == Operation.MATCH or g.channel != Channel.MATCH]
+    usable = [r for r in matching if operation == Operation.MATCH or r.channel != Channel.MATCH.value]
     if not usable:
         raise Forbidden("该授权只允许核验（只答是否一致），不能取得数据")
-    grant = usable[0]
-    pool = ctx.session.execute(select(Pool).where(Pool.resource_id == resource_id)).scalar_one_or_none()
-    if pool is None:
+    row = min(usable, key=lambda r: r.grant_id)
+    if row.pool_id is None:
         raise NotFound("该目录条目尚未归集数据")
-    live = {c.field_name: c.data_type for c in pool.columns if not c.retired}
-    items = [i for i in grant.item_list if i in live]
-    conditions = parse_filter(grant.row_filter, set(live))
+    grant = GrantView(
+        row.grant_id, row.resource_id, row.provider_org_id, tuple(i for i in row.items.split(",") if i),
+        row.row_filter, row.masking, row.purpose, row.channel,
+    )  # fmt: skip
+    shape = runtime.shape(ctx, row.pool_id, row.version_id)
+    live = {name: data_type for name, data_type, _length, retired in shape if not retired}
+    items = [i for i in grant.items if i in live]
     rules = {k: masking.MaskRule(v) for k, v in _json(grant.masking).items() if k in items}
     rules[ROW_ID] = masking.MaskRule.NONE
-    if pool.subject_field in rules:  # the subject column holds that item's value: masked alike
-        rules[SUBJECT] = rules[pool.subject_field]
-    key = _masking_key(ctx, caller.app.org_id)
+    if row.subject_field in rules:  # the subject column holds that item's value: masked alike
+        rules[SUBJECT] = rules[row.subject_field]
+    today = ctx.clock.today()
+    key = masking_key(runtime.deployment_secret(ctx), caller.app.org_id)
+    keys = tuple(k for k in (row.key_fields or "").split(",") if k)
     return Access(
         caller=caller,
         grant=grant,
-        pool=pool,
-        table=pool_table(pool),
+        table=table_for(row.table_name, keys, shape),
         items=items,
         types={name: live[name] for name in items},
-        conditions=conditions,
+        live_types=live,
+        subject_field=row.subject_field,
+        conditions=parse_filter(grant.row_filter, set(live)),
         masker=masking.Masker(rules, key=key, today=today),
         operation=operation,
         purpose=purpose,
@@ -165,9 +263,8 @@ def _json(raw: str) -> dict[str, str]:
     return data if isinstance(data, dict) else {}
 
 
-def _masking_key(ctx: Ctx, consumer_org_id: int) -> bytes:
+def masking_key(secret: str, consumer_org_id: int) -> bytes:
     """Pseudonyms are keyed per consumer: one department can join its own data, two cannot link theirs."""
-    secret = get_setting(ctx.session, "secret_key") or ""
     return hmac.new(secret.encode(), f"masking:{consumer_org_id}".encode(), hashlib.sha256).digest()
 
 
@@ -207,8 +304,7 @@ def where_of(
 
 
 def _scope(access: Access) -> list[ColumnElement[bool]]:
-    all_types = {c.field_name: c.data_type for c in access.pool.columns}
-    return where_of(access.table, access.conditions, all_types)
+    return where_of(access.table, access.conditions, access.live_types)
 
 
 def _columns(access: Access) -> list[Any]:
@@ -225,7 +321,9 @@ def _rows(access: Access, raw: Sequence[Any], *, echo_subject: bool = False) -> 
     return rows
 
 
-def lookup(ctx: Ctx, access: Access, subjects: list[str]) -> tuple[list[dict[str, object]], list[str]]:
+def lookup(
+    ctx: Ctx, log: CallLog, access: Access, subjects: list[str]
+) -> tuple[list[dict[str, object]], list[str]]:
     wanted = list(dict.fromkeys(s.strip().upper() for s in subjects if s.strip()))
     if not wanted:
         raise InvalidInput("请给出至少一个主体标识")
@@ -235,14 +333,14 @@ def lookup(ctx: Ctx, access: Access, subjects: list[str]) -> tuple[list[dict[str
     raw = ctx.session.execute(stmt.order_by(access.table.c[ROW_ID])).all()
     rows = _rows(access, raw, echo_subject=True)
     found = {r[1] for r in raw}
-    log(ctx, access, len(rows), subjects=sorted(found))
+    log.write(ctx, call_record(ctx, access, len(rows), subjects=sorted(found)))
     return rows, [s for s in wanted if s not in found]
 
 
 def query(
-    ctx: Ctx, access: Access, filters: list[Condition], limit: int, after: int
+    ctx: Ctx, log: CallLog, access: Access, filters: list[Condition], limit: int, after: int
 ) -> tuple[list[dict[str, object]], int | None]:
-    types = {c.field_name: c.data_type for c in access.pool.columns}
+    types = access.live_types
     outside = [c.field for c in filters if c.field not in access.items]
     if outside:
         raise Forbidden(f"只能按已授权的信息项查询；{'、'.join(outside)} 未授权")
@@ -253,7 +351,7 @@ def query(
     more = len(raw) > limit
     raw = raw[:limit]
     rows = _rows(access, raw)
-    log(ctx, access, len(rows), subjects=[r[1] for r in raw if r[1]])
+    log.write(ctx, call_record(ctx, access, len(rows), subjects=[r[1] for r in raw if r[1]]))
     return rows, (raw[-1][0] if more else None)
 
 
@@ -268,7 +366,7 @@ def parse_cursor(cursor: str | None) -> tuple[int, int]:
 
 
 def changes(
-    ctx: Ctx, access: Access, cursor: str | None, limit: int
+    ctx: Ctx, log: CallLog, access: Access, cursor: str | None, limit: int
 ) -> tuple[list[dict[str, object]], str, bool]:
     """Rows added or changed since the cursor, in load order: a consumer's table stays in step (SHARE-7)."""
     batch, row = parse_cursor(cursor)
@@ -280,12 +378,12 @@ def changes(
     raw = raw[:limit]
     rows = _rows(access, [r[1:] for r in raw])
     next_cursor = f"{raw[-1][0]}.{raw[-1][1]}" if raw else f"{batch}.{row}"
-    log(ctx, access, len(rows), subjects=[r[2] for r in raw if r[2]])
+    log.write(ctx, call_record(ctx, access, len(rows), subjects=[r[2] for r in raw if r[2]]))
     return rows, next_cursor, more
 
 
 def match(
-    ctx: Ctx, access: Access, subject: str, claims: dict[str, str | None]
+    ctx: Ctx, log: CallLog, access: Access, subject: str, claims: dict[str, str | None]
 ) -> tuple[bool, dict[str, bool | None]]:
     """Answer match / no match per item, never a value (SHARE-4, OPEN-8)."""
     outside = [f for f in claims if f not in access.items]
@@ -295,12 +393,12 @@ def match(
     stmt = select(*[t.c[f] for f in claims]).where(t.c[SUBJECT] == subject.strip().upper(), *_scope(access))
     found = ctx.session.execute(stmt.limit(2)).all()
     if not found:
-        log(ctx, access, 0, subjects=[])
+        log.write(ctx, call_record(ctx, access, 0, subjects=[]))
         return False, {f: None for f in claims}
     results = {
         f: any(_same(row[i], claimed) for row in found) for i, (f, claimed) in enumerate(claims.items())
     }
-    log(ctx, access, len(found), subjects=[subject.strip().upper()])
+    log.write(ctx, call_record(ctx, access, len(found), subjects=[subject.strip().upper()]))
     return True, results
 
 
@@ -322,57 +420,39 @@ def export_batches(ctx: Ctx, access: Access, size: int = 20_000) -> Iterator[lis
         yield _rows(access, raw)
 
 
-def log(ctx: Ctx, access: Access, records: int, *, subjects: list[str]) -> None:
-    """One call-log row and one audit event, in the call's own transaction (SHARE-8)."""
-    call = _write_call(ctx, access.caller, access.grant.resource_id, access.operation, access.purpose,
-                       grant=access.grant, items=access.items, records=records, outcome="success")  # fmt: skip
-    if subjects and len(subjects) <= DELIVERY_LIMIT:
-        ctx.session.execute(insert(Delivery), [{"call_id": call, "subject_id": s} for s in set(subjects)])
+def call_record(ctx: Ctx, access: Access, records: int, *, subjects: list[str]) -> CallRecord:
+    return CallRecord(
+        at=ctx.clock.now(),
+        actor=access.caller.actor,
+        app_id=access.caller.app.id,
+        consumer_org_id=access.caller.app.org_id,
+        resource_id=access.grant.resource_id,
+        provider_org_id=access.grant.provider_org_id,
+        grant_id=access.grant.id,
+        operation=access.operation,
+        purpose=access.purpose,
+        items=access.items,
+        records=records,
+        outcome="success",
+        subjects=subjects if len(subjects) <= DELIVERY_LIMIT else [],
+    )
 
 
-def log_refusal(
-    ctx: Ctx, caller: Caller | None, resource_id: int | None, operation: str, purpose: str | None, reason: str
-) -> None:
-    _write_call(ctx, caller, resource_id, operation, purpose, grant=None, items=[], records=0,
-                outcome="refused", reason=reason)  # fmt: skip
-
-
-def _write_call(
-    ctx: Ctx,
-    caller: Caller | None,
-    resource_id: int | None,
-    operation: str,
-    purpose: str | None,
-    *,
-    grant: ShareGrant | None,
-    items: list[str],
-    records: int,
-    outcome: str,
-    reason: str | None = None,
-) -> int:
-    provider = grant.provider_org_id if grant else None
-    if provider is None and resource_id is not None:
-        provider = ctx.session.execute(select(Resource.org_id).where(Resource.id == resource_id)).scalar()
-    call_id = ctx.session.execute(
-        insert(ExchangeCall)
-        .values(
-            at=ctx.clock.now(),
-            app_id=caller.app.id if caller else None,
-            consumer_org_id=caller.app.org_id if caller else None,
-            resource_id=resource_id if provider is not None else None,
-            provider_org_id=provider,
-            grant_id=grant.id if grant else None,
-            operation=operation,
-            purpose=(purpose or "")[:200] or None,
-            items=",".join(items),
-            records=records,
-            outcome=outcome,
-            reason=reason,
-        )
-        .returning(ExchangeCall.id)
-    ).scalar_one()
-    actor = caller.actor if caller else Actor(None, "anonymous", "未认证的调用方", Role.DEPT_USER)
-    record(ctx, actor, f"share.exchange.{operation}", "catalog_resource", resource_id, outcome=outcome,
-                   purpose=purpose, detail={"call": call_id, "grant": grant.id if grant else None, "items": items,
-                                            "records": records, "reason": reason})  # fmt: skip
-    return int(call_id)
+def refusal_record(
+    ctx: Ctx, caller: Caller | None, resource_id: int, operation: str, purpose: str | None, reason: str
+) -> CallRecord:
+    return CallRecord(
+        at=ctx.clock.now(),
+        actor=caller.actor if caller else None,
+        app_id=caller.app.id if caller else None,
+        consumer_org_id=caller.app.org_id if caller else None,
+        resource_id=resource_id,
+        provider_org_id=None,
+        grant_id=None,
+        operation=operation,
+        purpose=purpose,
+        items=[],
+        records=0,
+        outcome="refused",
+        reason=reason,
+    )

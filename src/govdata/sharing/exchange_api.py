@@ -21,8 +21,8 @@ from govdata.context import Ctx
 from govdata.errors import DomainError, Unauthenticated
 from govdata.pool.tables import ROW_ID, SUBJECT
 from govdata.sharing import exchange
-from govdata.sharing.apps import RateLimiter
-from govdata.sharing.exchange import Access, Caller, Operation
+from govdata.sharing.calllog import CallLog, LogUnavailable
+from govdata.sharing.exchange import Access, Caller, Operation, Runtime
 from govdata.sharing.schemas import ChangesOut, LookupIn, MatchIn, MatchOut, QueryIn, RowsOut
 from govdata.sharing.workflow import parse_filter
 from govdata.web_support import CtxDep
@@ -41,16 +41,23 @@ def _credential(request: Request) -> str:
 def _serve(
     request: Request, ctx: Ctx, resource_id: int, purpose: str, operation: str, work: Callable[[Access], T]
 ) -> T:
-    limiter: RateLimiter = request.app.state.share_limiter
+    """Open the call, do the work, log it; a refusal is rolled back and then logged on its own."""
+    runtime: Runtime = request.app.state.exchange
     caller: Caller | None = None
     try:
-        caller = exchange.identify(ctx, limiter, _credential(request))
-        return work(exchange.authorise(ctx, caller, resource_id, purpose, operation))
+        caller = exchange.identify(ctx, runtime, _credential(request), resource_id)
+        return work(exchange.authorise(ctx, runtime, caller, purpose, operation))
     except DomainError as exc:
         ctx.session.rollback()
-        exchange.log_refusal(ctx, caller, resource_id, operation, purpose, exc.message)
-        ctx.session.commit()
+        if not isinstance(exc, LogUnavailable):
+            refusal = exchange.refusal_record(ctx, caller, resource_id, operation, purpose, exc.message)
+            runtime.log.write(ctx, refusal)
         raise
+
+
+def _log(request: Request) -> CallLog:
+    runtime: Runtime = request.app.state.exchange
+    return runtime.log
 
 
 def _rows_out(access: Access, rows: list[dict[str, object]], **extra: object) -> RowsOut:
@@ -62,7 +69,7 @@ def lookup_one(
     request: Request, ctx: CtxDep, resource_id: int, subject: str, purpose: str = Query(max_length=200)
 ) -> RowsOut:
     def work(access: Access) -> RowsOut:
-        rows, missing = exchange.lookup(ctx, access, [subject])
+        rows, missing = exchange.lookup(ctx, _log(request), access, [subject])
         return _rows_out(access, rows, not_found=missing)
 
     return _serve(request, ctx, resource_id, purpose, Operation.LOOKUP, work)
@@ -71,7 +78,7 @@ def lookup_one(
 @router.post("/{resource_id}/lookup", response_model=RowsOut, summary="按主体标识批量查询（最多 1000 个）")
 def lookup_many(request: Request, ctx: CtxDep, resource_id: int, body: LookupIn) -> RowsOut:
     def work(access: Access) -> RowsOut:
-        rows, missing = exchange.lookup(ctx, access, body.subjects)
+        rows, missing = exchange.lookup(ctx, _log(request), access, body.subjects)
         return _rows_out(access, rows, not_found=missing)
 
     return _serve(request, ctx, resource_id, body.purpose, Operation.LOOKUP, work)
@@ -80,9 +87,9 @@ def lookup_many(request: Request, ctx: CtxDep, resource_id: int, body: LookupIn)
 @router.post("/{resource_id}/query", response_model=RowsOut, summary="条件查询（分页）")
 def query(request: Request, ctx: CtxDep, resource_id: int, body: QueryIn) -> RowsOut:
     def work(access: Access) -> RowsOut:
-        live = {c.field_name for c in access.pool.columns if not c.retired}
+        live = set(access.live_types)
         filters = parse_filter([c.model_dump() for c in body.filters], live)
-        rows, next_after = exchange.query(ctx, access, filters, body.limit, body.after)
+        rows, next_after = exchange.query(ctx, _log(request), access, filters, body.limit, body.after)
         return _rows_out(access, rows, next_after=next_after)
 
     return _serve(request, ctx, resource_id, body.purpose, Operation.QUERY, work)
@@ -98,7 +105,7 @@ def changes(
     limit: int = Query(1000, ge=1, le=10_000),
 ) -> ChangesOut:
     def work(access: Access) -> ChangesOut:
-        rows, next_cursor, more = exchange.changes(ctx, access, cursor, limit)
+        rows, next_cursor, more = exchange.changes(ctx, _log(request), access, cursor, limit)
         return ChangesOut(
             grant_id=access.grant.id,
             items=access.items,
@@ -114,7 +121,7 @@ def changes(
 @router.post("/{resource_id}/match", response_model=MatchOut, summary="核验：只回答是否一致，不返回数据")
 def match(request: Request, ctx: CtxDep, resource_id: int, body: MatchIn) -> MatchOut:
     def work(access: Access) -> MatchOut:
-        found, results = exchange.match(ctx, access, body.subject, body.claims)
+        found, results = exchange.match(ctx, _log(request), access, body.subject, body.claims)
         return MatchOut(grant_id=access.grant.id, subject_found=found, results=results)
 
     return _serve(request, ctx, resource_id, body.purpose, Operation.MATCH, work)
@@ -210,7 +217,8 @@ def export(
                     yield data
         finally:
             try:
-                exchange.log(ctx, access, sent, subjects=[])
+                ctx.session.rollback()  # the read is done; the log has its own transaction
+                _log(request).write(ctx, exchange.call_record(ctx, access, sent, subjects=[]))
                 ctx.session.commit()
             finally:
                 ctx.session.close()

@@ -213,3 +213,21 @@ class DisputeStep(IdMixin, Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     actor_name: Mapped[str] = mapped_column(String(100))
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class CorrectionNotice(IdMixin, Base):
+    """A consumer is told that data it received through the exchange was corrected, and what changed."""
+
+    __tablename__ = "share_notice"
+    __table_args__ = (Index("ix_share_notice_consumer_read", "consumer_org_id", "read_at"),)
+
+    consumer_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    resource_id: Mapped[int] = mapped_column(ForeignKey("catalog_resource.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(BigId)  # the load that corrected the records
+    subject_id: Mapped[str | None] = mapped_column(String(18))  # None: an entry-level notice (bulk exports)
+    changes: Mapped[str] = mapped_column(
+        Text
+    )  # JSON {item: [old, new]} of the granted items, masked as granted
+    summary: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

@@ -17,7 +17,7 @@ from govdata.context import Ctx
 from govdata.deadlines import DueInfo, due_info
 from govdata.errors import InvalidInput
 from govdata.org.models import Organization
-from govdata.sharing.models import ExchangeCall, RequestState, ShareGrant, ShareRequest
+from govdata.sharing.models import CorrectionNotice, ExchangeCall, RequestState, ShareGrant, ShareRequest
 from govdata.sharing.workflow import WAITING
 
 
@@ -220,3 +220,12 @@ def usage_csv(rows: list[UsageRow], start: dt.date, end: dt.date) -> Iterator[by
             u.last_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"),
         ])  # fmt: skip
     yield "\ufeff".encode() + out.getvalue().encode()
+
+
+def notices(ctx: Ctx, actor: Actor, *, unread_only: bool = False) -> list[CorrectionNotice]:
+    """Corrections of data the actor's department received through the exchange, newest first."""
+    require(actor, Permission.SHARE_READ)
+    stmt = select(CorrectionNotice).where(CorrectionNotice.consumer_org_id == actor.org_id)
+    if unread_only:
+        stmt = stmt.where(CorrectionNotice.read_at.is_(None))
+    return list(ctx.session.execute(stmt.order_by(CorrectionNotice.id.desc()).limit(500)).scalars())

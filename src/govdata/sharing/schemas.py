@@ -258,3 +258,16 @@ class MatchOut(BaseModel):
     grant_id: int
     subject_found: bool
     results: dict[str, bool | None] = Field(title="每项是否一致；主体不存在时为 null")
+
+
+class NoticeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    resource_id: int
+    batch_id: int | None
+    subject_id: str | None
+    changes: str = Field(title="变化（JSON：信息项 → [原值, 新值]，按授权脱敏）")
+    summary: str
+    created_at: dt.datetime
+    read_at: dt.datetime | None

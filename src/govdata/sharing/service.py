@@ -21,7 +21,15 @@ from govdata.errors import Conflict, Forbidden, InvalidInput, NotFound
 from govdata.org.models import Organization
 from govdata.profiles.schema import Limit
 from govdata.sharing import masking
-from govdata.sharing.models import Channel, GrantKind, RequestState, RequestStep, ShareGrant, ShareRequest
+from govdata.sharing.models import (
+    Channel,
+    CorrectionNotice,
+    GrantKind,
+    RequestState,
+    RequestStep,
+    ShareGrant,
+    ShareRequest,
+)
 from govdata.sharing.schemas import (
     ApproveIn,
     ConditionIn,
@@ -487,3 +495,14 @@ def data_return(ctx: Ctx, actor: Actor, data: DataReturnIn) -> ShareGrant:
     record(ctx, actor, "share.grant.data_return", "share_grant", grant.id, purpose=data.purpose,
            detail={"consumer": consumer.name, "region": consumer.region.code, "items": items})  # fmt: skip
     return grant
+
+
+def mark_notice_read(ctx: Ctx, actor: Actor, notice_id: int) -> CorrectionNotice:
+    require(actor, Permission.SHARE_READ)
+    notice = ctx.session.get(CorrectionNotice, notice_id)
+    if notice is None or (not actor.is_system and notice.consumer_org_id != actor.org_id):
+        raise NotFound(f"更正通知 {notice_id} 不存在或无权查看")
+    if notice.read_at is None:
+        notice.read_at = ctx.clock.now()
+        record(ctx, actor, "share.notice.read", "share_notice", notice.id)
+    return notice
