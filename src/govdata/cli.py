@@ -26,12 +26,14 @@ user_app = typer.Typer(help="用户", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
 pool_app = typer.Typer(help="部门资源池（数据归集）", no_args_is_help=True)
 theme_app = typer.Typer(help="主题数据库", no_args_is_help=True)
+share_app = typer.Typer(help="共享交换", no_args_is_help=True)
 app.add_typer(profile_app, name="profile")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(pool_app, name="pool")
 app.add_typer(theme_app, name="theme")
+app.add_typer(share_app, name="share")
 
 out = Console()
 err = Console(stderr=True)
@@ -138,6 +140,13 @@ def demo(
         for row in report.users:
             table.add_row(*row)
         out.print(table)
+        if report.app_credential:
+            out.print(
+                f"民政厅应用系统的共享交换凭证（只显示这一次）：{report.app_credential}\n"
+                "调用示例：GET /api/v1/exchange/<目录条目编号>/records/<公民身份号码>?purpose=最低生活保障对象身份与户籍核查，"
+                "请求头 Authorization: Bearer <凭证>",
+                highlight=False,
+            )
 
     guarded(run)
     if serve_after:
@@ -501,6 +510,21 @@ def theme_refresh(
                 out.print(f"已刷新主题库 {theme.id}「{theme.name}」：{theme.row_count:,} 行", highlight=False)
             if not done:
                 out.print("没有到期需要刷新的主题库")
+
+    guarded(run)
+
+
+@share_app.command("sweep")
+def share_sweep() -> None:
+    """逾期未答复（或未开通）的共享申请转数据主管机构协调，并记为疑似违规（供定时任务调用，可重复运行）。"""
+    from govdata.sharing import service as sharing
+
+    def run() -> None:
+        with context() as ctx:
+            late = sharing.sweep_overdue(ctx, system_actor("govdata share sweep"))
+            for request in late:
+                out.print(f"共享申请 {request.id}（{request.purpose}）已逾期，转主管机构协调", highlight=False)
+            out.print(f"共 {len(late)} 件逾期申请" if late else "没有新逾期的共享申请")
 
     guarded(run)
 

@@ -148,6 +148,11 @@ def test_demo_loads_once_and_is_idempotent(db: Path) -> None:
         )
     assert counts["region"] == 6 and counts["organization"] >= 14 and counts["catalog_resource"] >= 40
     assert {"draft", "submitted", "returned", "approved", "published"} <= set(states)
+    assert "共享交换凭证" in first.stdout and "共享交换凭证" not in second.stdout
+    sweep = run(["share", "sweep"], db)
+    assert sweep.returncode == 0 and "已逾期，转主管机构协调" in sweep.stdout, sweep.stdout + sweep.stderr
+    again = run(["share", "sweep"], db)
+    assert again.returncode == 0 and "没有新逾期" in again.stdout
     verify = run(["audit", "verify"], db)
     assert verify.returncode == 0
 

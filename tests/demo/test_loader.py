@@ -56,3 +56,21 @@ def test_demo_has_every_state_a_duplicate_pair_and_is_idempotent(ctx: Ctx) -> No
     assert any(item.due for item in board.items)
     any_entry = ctx.session.execute(select(Resource).limit(1)).scalar_one()
     assert service.visible_version(ctx, system_actor(), any_entry)
+
+
+def test_demo_sharing_has_every_request_state_and_calls_on_record(ctx: Ctx) -> None:
+    from govdata.sharing import queries
+    from govdata.sharing.models import ExchangeCall, ShareRequest
+
+    report = load_demo(ctx)
+    ctx.session.commit()
+    assert report.app_credential and report.app_credential.startswith("gdx")
+    states = set(ctx.session.execute(select(ShareRequest.state)).scalars())
+    assert {"granted", "pending", "awaiting_access", "refused", "coordinating"} <= {s.value for s in states}
+    calls = ctx.session.execute(select(func.count(), func.sum(ExchangeCall.records))).one()
+    assert calls[0] >= 4 and calls[1] >= 12
+    reviewer = actor_for(ctx.session.execute(select(User).where(User.username == "prov_reviewer")).scalar_one())
+    overdue = queries.overdue_requests(ctx, reviewer)
+    assert overdue and all(row.due and row.due.overdue for row in overdue)
+    today = ctx.clock.today()
+    assert queries.usage(ctx, reviewer, today.replace(day=1), today)

@@ -13,6 +13,7 @@ from govdata.catalog.models import Resource, TriggerKind
 from govdata.catalog.schemas import CreateEntryIn, DemandIn, EditEntryIn, TriggerIn
 from govdata.context import Ctx
 from govdata.demo import content, pools
+from govdata.demo.sharing import load_demo_sharing
 from govdata.org.models import Organization, OrgKind, Region, RegionLevel, Role, SubjectKind, User
 from govdata.org.service import (
     NewUser,
@@ -24,6 +25,7 @@ from govdata.org.service import (
     set_setting,
 )
 from govdata.pool.models import Pool
+from govdata.sharing.models import ShareRequest
 
 DEMO_PROFILE = "sichuan"
 DEMO_MARK = "demo_loaded"
@@ -36,6 +38,8 @@ class DemoReport:
         default_factory=list
     )  # username, password, role, name, org
     counts: dict[str, int] = field(default_factory=dict)
+    # 民政厅's demo application for the exchange API: only its digest is stored, so it is shown on the first run.
+    app_credential: str | None = None
 
     @property
     def headline(self) -> str:
@@ -52,10 +56,11 @@ def load_demo(ctx: Ctx) -> DemoReport:
     if get_setting(ctx.session, "profile") is None:
         init_deployment(ctx, sys, DEMO_PROFILE)
     already = get_setting(ctx.session, DEMO_MARK) is not None
+    credential = None
     if not already:
-        _load(ctx, sys)
+        credential = _load(ctx, sys)
         set_setting(ctx.session, DEMO_MARK, ctx.clock.now().isoformat())
-    report = DemoReport(created=not already)
+    report = DemoReport(created=not already, app_credential=credential)
     from govdata.org.models import ROLE_LABELS
 
     orgs = {o["key"]: o["name"] for o in content.ORGS}
@@ -76,11 +81,12 @@ def load_demo(ctx: Ctx) -> DemoReport:
         "目录条目": len(ctx.session.execute(select(Resource.id)).all()),
         "资源池": len(ctx.session.execute(select(Pool.id)).all()),
         "归集数据行": ctx.session.execute(select(func.coalesce(func.sum(Pool.row_count), 0))).scalar_one(),
+        "共享申请": len(ctx.session.execute(select(ShareRequest.id)).all()),
     }
     return report
 
 
-def _load(ctx: Ctx, sys: Actor) -> None:
+def _load(ctx: Ctx, sys: Actor) -> str | None:
     from govdata.org.service import create_user
 
     regions: dict[str, Region] = {}
@@ -185,6 +191,7 @@ def _load(ctx: Ctx, sys: Actor) -> None:
         officer = officers[orgs[row["org_key"]].id]
         fields = {k: v for k, v in row.items() if k not in ("org_key", "expected_match_key")}
         demands.create_demand(ctx, officer, DemandIn.model_validate(fields))
+    return load_demo_sharing(ctx, created, officers, {key: org.id for key, org in orgs.items()})
 
 
 def _workdays_ago(ctx: Ctx, n: int) -> dt.date:
