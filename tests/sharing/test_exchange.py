@@ -277,3 +277,44 @@ def bearer_person(ctx: Ctx, world: World, who: str = "minzheng_officer") -> dict
     headers = auth(token_for(ctx, world, who))
     ctx.session.commit()
     return headers
+
+
+def test_bad_exchange_input_gets_a_chinese_message_and_serves_nothing(
+    client: TestClient, ctx: Ctx, world: World
+) -> None:
+    rid = population(ctx, world)
+    granted(ctx, world, rid)
+    key = credential(ctx, world)
+    base = f"/api/v1/exchange/{rid}"
+    bad = [
+        client.post(
+            f"{base}/lookup", json={"purpose": PURPOSE, "subjects": "not-a-list"}, headers=bearer(key)
+        ),
+        client.post(f"{base}/lookup", json={"purpose": "", "subjects": ["x"]}, headers=bearer(key)),
+        client.post(
+            f"{base}/lookup",
+            content=b"{not json",
+            headers={**bearer(key), "content-type": "application/json"},
+        ),
+        client.post(f"{base}/query", json={"purpose": PURPOSE, "limit": 0}, headers=bearer(key)),
+        client.post(
+            f"{base}/query",
+            json={"purpose": PURPOSE, "filters": [{"field": "x'; DROP TABLE pool; --", "values": ["1"]}]},
+            headers=bearer(key),
+        ),
+        client.get(f"{base}/export", params={"purpose": PURPOSE, "format": "xls"}, headers=bearer(key)),
+        client.get(f"{base}/changes", params={"purpose": PURPOSE, "cursor": "1.x"}, headers=bearer(key)),
+        client.post(
+            f"{base}/match",
+            json={"purpose": PURPOSE, "subject": PEOPLE[0][0], "claims": {}},
+            headers=bearer(key),
+        ),
+    ]
+    for resp in bad:
+        assert resp.status_code in (403, 422), resp.text
+        message = resp.json()["error"]["message"]
+        assert message and any("\u4e00" <= ch <= "\u9fff" for ch in message), message
+    served = ctx.session.execute(
+        select(func.count()).select_from(ExchangeCall).where(ExchangeCall.outcome == "success")
+    ).scalar()
+    assert served == 0
