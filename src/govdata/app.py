@@ -67,7 +67,7 @@ class BodyLimit:
                 await _too_large(scope, send, limit)
 
 
-_UPLOAD = re.compile(r"^/api/v1/(pools|emergency-collections)/\d+/batches$|^/pools/\d+/upload$")
+_UPLOAD = re.compile(r"^/api/v1/(pools|emergency-collections)/\d+/batches$|^/(pools|emergency)/\d+/upload$")
 
 
 class _BodyTooLarge(Exception):
@@ -179,6 +179,7 @@ def create_app(
     from govdata.pool import api as pool_api
     from govdata.pool import web as pool_web
     from govdata.pool import web_base as pool_web_base
+    from govdata.pool import web_themes as pool_web_themes
     from govdata.quality import api as quality_api
     from govdata.quality import web as quality_web
     from govdata.sharing import api as sharing_api
@@ -207,6 +208,7 @@ def create_app(
         audit_web.router,
         pool_web.router,
         pool_web_base.router,
+        pool_web_themes.router,
         quality_web.router,
         sharing_web.router,
     ):

@@ -241,3 +241,23 @@ def emergency_collection(ctx: Ctx, world: World, loaded: bool = False) -> int:
             path.write_text(EMERGENCY_CSV, encoding="utf-8")
             emergency.load_file(ctx, world.actor("gongan_officer"), collection.id, path)
     return collection.id
+
+
+def theme_form(name: str, picks: tuple[str, ...] = ("base:population:姓名",)) -> dict[str, object]:
+    """What a browser posts from the define form of /themes (labels left as offered, refreshed at once)."""
+    return {"name": name, "description": "测试", "schedule": "manual", "pick": list(picks), "refresh": "1"}
+
+
+def emergency_form(end: str = "2026-12-10") -> dict[str, str]:
+    """What a browser posts from the start form of /emergency: the two items of EMERGENCY_ITEMS, a blank row."""
+    body = {k: str(v) for k, v in emergency_body(end).items() if k != "items"}
+    for i, item in enumerate(EMERGENCY_ITEMS):
+        body |= {f"item-{i}-{k}": str(v) for k, v in item.items() if k != "required"}
+        if item.get("required"):
+            body[f"item-{i}-required"] = "1"
+    return body | {
+        "item-2-name": "",
+        "item-2-field_name": "",
+        "item-2-data_type": "string",
+        "item-2-length": "",
+    }

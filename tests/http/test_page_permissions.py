@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 
 from govdata.context import Ctx
 from tests.http import helpers as h
+from tests.http.cases import AUTHORITY, EVERYONE, READERS, ROLES, Setup, nothing
 from tests.http.routes import all_routes, template
 from tests.http.test_catalog_pages import CSRF, editor_form, login
-from tests.http.cases import AUTHORITY, EVERYONE, READERS, ROLES, Setup, nothing
 from tests.http.test_permissions import (
     POOL_OWN,
     POOL_READERS,
@@ -198,8 +198,48 @@ PAGE_CASES: list[PageCase] = [
         AUTHORITY,
         setup=_population,
     ),
+    PageCase("GET", "/themes", AUTHORITY),
+    PageCase(
+        "POST",
+        "/themes",
+        {"admin"},
+        setup=lambda c, w, who: h.built_population(c, w) or {"body": h.theme_form(f"人口主题-{who}")},
+    ),
+    PageCase(
+        "GET", "/themes/{id}?purpose=统计分析", AUTHORITY, setup=lambda c, w, who: {"id": h.theme(c, w)}
+    ),
+    PageCase("POST", "/themes/{id}/refresh", {"admin"}, setup=lambda c, w, who: {"id": h.theme(c, w)}),
+    PageCase("GET", "/emergency", POOL_READERS),
+    PageCase("POST", "/emergency", OFFICERS, form=h.emergency_form()),
+    PageCase(
+        "GET",
+        "/emergency/{id}?purpose=安置核对",
+        POOL_OWN,
+        hidden={"minzheng_officer"},
+        setup=lambda c, w, who: {"id": h.emergency_collection(c, w, loaded=True)},
+    ),
+    PageCase(
+        "POST",
+        "/emergency/{id}/upload",
+        {"gongan_officer"},
+        hidden={"minzheng_officer"},
+        setup=lambda c, w, who: {"id": h.emergency_collection(c, w)},
+        form={"mode": "append", "on_reject": "skip"},
+        files={"file": ("e.csv", h.EMERGENCY_CSV.encode(), "text/csv")},
+    ),
+    PageCase(
+        "POST",
+        "/emergency/{id}/close",
+        AUTHORITY | {"gongan_officer"},
+        hidden={"minzheng_officer"},
+        setup=lambda c, w, who: {"id": h.emergency_collection(c, w, loaded=True)},
+        form={"disposal": "seal", "assessment": "安置结束，封存备查"},
+    ),
     PageCase("POST", "/logout", EVERYONE),
 ]
+from tests.http.share_page_cases import SHARE_PAGE_CASES  # noqa: E402  (it needs PageCase, defined above)
+
+PAGE_CASES += SHARE_PAGE_CASES
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/docs")}
 
 

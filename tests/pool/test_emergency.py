@@ -76,6 +76,10 @@ def test_collect_then_seal_closes_access(ctx: Ctx, world: World, tmp_path: Path,
     )
     with pytest.raises(NotFound):
         emergency.rows(ctx, world.actor("reviewer"), collection.id, "查看")
+    # The rejected row's raw value went with the data.
+    from govdata.pool.models import RejectRow
+
+    assert ctx.session.query(RejectRow).filter(RejectRow.batch_id == batch.id).count() == 0
 
 
 def test_start_rules(ctx: Ctx, world: World) -> None:

@@ -256,3 +256,31 @@ def test_dispute_escalates_departments_authority_government(ctx: Ctx, world: Wor
     )
     assert done.level == CaseLevel.DECIDED and "同级人民政府" in (done.outcome or "")
     assert [s.action for s in done.steps] == ["raise", "answer", "escalate", "escalate", "decide"]
+
+
+def test_the_raiser_may_accept_the_answer_and_withdraw(ctx: Ctx, world: World) -> None:
+    res = published(ctx, world, share_type="none", share_conditions=None)
+    minzheng = world.actor("minzheng_officer")
+    dispute = disputes.raise_dispute(
+        ctx,
+        minzheng,
+        DisputeIn(resource_id=res.id, claimed_share_type="conditional", argument="低保审核需要"),
+    )
+    disputes.act(
+        ctx, world.actor("gongan_officer"), dispute.id, DisputeActIn(action="answer", note="涉及敏感信息")
+    )
+    with pytest.raises(Forbidden):
+        disputes.act(
+            ctx, world.actor("gongan_officer"), dispute.id, DisputeActIn(action="withdraw", note="撤回吧")
+        )
+    done = disputes.act(ctx, minzheng, dispute.id, DisputeActIn(action="withdraw", note="理解，接受答复"))
+    assert done.level == CaseLevel.DECIDED and "撤回" in (done.outcome or "")
+
+
+def test_a_shorter_approved_term_keeps_the_requested_one_on_record(ctx: Ctx, world: World) -> None:
+    res = published(ctx, world)
+    request = service.submit_request(ctx, world.actor("minzheng_officer"), ask(res.id, duration_days=365))
+    done = service.approve(ctx, world.actor("gongan_officer"), request.id, ApproveIn(duration_days=90))
+    assert (done.duration_days, done.approved_days) == (365, 90)
+    grant = ctx.session.get(ShareGrant, done.grant_id)
+    assert grant is not None and grant.expires_on == dt.date(2026, 11, 20) + dt.timedelta(days=89)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import TypeAdapter
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 
 from govdata.audit.service import record
 from govdata.authz import Actor, Permission, in_jurisdiction, require
@@ -23,7 +23,15 @@ from govdata.deadlines import is_overdue
 from govdata.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from govdata.org.models import Organization
 from govdata.pool import loader, readers, validate
-from govdata.pool.models import Batch, EmergencyCollection, EmergencyState, LoadMode, Pool, RejectPolicy
+from govdata.pool.models import (
+    Batch,
+    EmergencyCollection,
+    EmergencyState,
+    LoadMode,
+    Pool,
+    RejectPolicy,
+    RejectRow,
+)
 from govdata.pool.spec import ColumnSpec
 from govdata.pool.tables import EMERGENCY_TABLE_PREFIX, columns_for, create_pool_table, pool_table
 
@@ -190,6 +198,9 @@ def close(ctx: Ctx, actor: Actor, collection_id: int, disposal: str, assessment:
     if disposal == "destroy" and collection.pool is not None:
         quote = ctx.session.get_bind().dialect.identifier_preparer.quote
         ctx.session.execute(text(f"DROP TABLE IF EXISTS {quote(collection.pool.table_name)}"))
+        # Reject reports hold raw values of rejected rows: destroying the data destroys them too.
+        batches = select(Batch.id).where(Batch.pool_id == collection.pool.id)
+        ctx.session.execute(delete(RejectRow).where(RejectRow.batch_id.in_(batches)))
         collection.pool.row_count = 0
     collection.state = EmergencyState.DESTROYED if disposal == "destroy" else EmergencyState.SEALED
     collection.closed_by_id = actor.user_id

@@ -199,16 +199,27 @@ def refresh(ctx: Ctx, actor: Actor, theme_id: int) -> ThemeDatabase:
     return theme
 
 
+def next_refresh(theme: ThemeDatabase) -> dt.datetime | None:
+    """When the schedule wants the next refresh; None for manual themes and for scheduled ones never refreshed."""
+    period = SCHEDULES.get(theme.schedule)
+    if period is None or theme.refreshed_at is None:
+        return None
+    return theme.refreshed_at + period
+
+
+def is_due(theme: ThemeDatabase, now: dt.datetime) -> bool:
+    """Due once a scheduled period has passed since the last refresh (at once if never refreshed)."""
+    if SCHEDULES.get(theme.schedule) is None:
+        return False
+    upcoming = next_refresh(theme)
+    return upcoming is None or upcoming <= now
+
+
 def refresh_due(ctx: Ctx, actor: Actor) -> list[ThemeDatabase]:
     """The scheduled refresh: every theme whose schedule says it is due (run by `govdata theme refresh --due`)."""
     require(actor, Permission.THEME_MANAGE)
     now = ctx.clock.now()
-    done = []
-    for theme in list_themes(ctx, actor):
-        period = SCHEDULES[theme.schedule]
-        if period is not None and (theme.refreshed_at is None or theme.refreshed_at + period <= now):
-            done.append(refresh(ctx, actor, theme.id))
-    return done
+    return [refresh(ctx, actor, theme.id) for theme in list_themes(ctx, actor) if is_due(theme, now)]
 
 
 def list_themes(ctx: Ctx, actor: Actor) -> list[ThemeDatabase]:

@@ -110,6 +110,11 @@ def act(ctx: Ctx, actor: Actor, dispute_id: int, data: DisputeActIn) -> ShareDis
             raise InvalidTransition(f"异议已进入“{LEVEL_LABELS[dispute.level]}”阶段，提供部门不再单独答复")
         require(actor, Permission.SHARE_ANSWER, org_id=dispute.provider_org_id)
         _step(ctx, actor, dispute, "answer", data.note)
+    elif data.action == "withdraw":
+        require(actor, Permission.SHARE_REQUEST, org_id=dispute.raised_by_org_id)
+        dispute.outcome = f"异议方接受答复，撤回异议。{data.note}"
+        _step(ctx, actor, dispute, "withdraw", data.note)
+        dispute.level, dispute.due_date = CaseLevel.DECIDED, None
     elif data.action == "escalate":
         _may_escalate(actor, dispute)
         dispute.level = NEXT_LEVEL[dispute.level]

@@ -64,6 +64,7 @@ class ShareRequest(IdMixin, Base):
     approved_items: Mapped[str | None] = mapped_column(Text)
     approved_filter: Mapped[str | None] = mapped_column(Text)
     approved_masking: Mapped[str | None] = mapped_column(Text)  # JSON field → rule set by the provider
+    approved_days: Mapped[int | None] = mapped_column(Integer)  # the term consented to (duration_days: asked)
     coordination_note: Mapped[str | None] = mapped_column(Text)
     grant_id: Mapped[int | None] = mapped_column(BigId)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

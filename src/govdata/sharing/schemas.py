@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,7 +18,9 @@ class ConditionIn(BaseModel):
 
     field: str = Field(max_length=60, title="信息项")
     op: str = Field(default="eq", max_length=10, title="条件类型：eq / in / prefix")
-    values: list[str] = Field(min_length=1, max_length=200, title="取值")
+    values: list[Annotated[SafeText, Field(max_length=200)]] = Field(
+        min_length=1, max_length=200, title="取值"
+    )
 
 
 class ShareRequestIn(BaseModel):
@@ -105,7 +108,8 @@ class DisputeActIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     action: str = Field(
-        pattern="^(answer|escalate|decide)$", title="办理：answer 答复 / escalate 上报 / decide 决定"
+        pattern="^(answer|escalate|decide|withdraw)$",
+        title="办理：answer 答复 / escalate 上报 / decide 决定 / withdraw 异议方接受答复并撤回",
     )
     note: SafeText = Field(min_length=2, max_length=4000, title="意见")
     decision: str | None = Field(
@@ -143,6 +147,7 @@ class RequestOut(BaseModel):
     answer_basis: str | None
     approved_items: str | None
     approved_filter: str | None
+    approved_days: int | None
     grant_id: int | None
     created_at: dt.datetime
     steps: list[StepOut]

@@ -246,7 +246,7 @@ def approve(ctx: Ctx, actor: Actor, request_id: int, data: ApproveIn) -> ShareRe
     request.approved_items = ",".join(items)
     request.approved_filter = dump_filter(scope)
     request.approved_masking = json.dumps({k: v.value for k, v in rules.items()}, ensure_ascii=False)
-    request.duration_days = days
+    request.approved_days = days
     request.answer = data.note
     request.answered_by_id = actor.user_id
     request.answered_at = ctx.clock.now()
@@ -294,7 +294,7 @@ def open_access(ctx: Ctx, actor: Actor, request_id: int) -> ShareRequest:
     rules = {k: masking.MaskRule(v) for k, v in json.loads(request.approved_masking or "{}").items()}
     request.due_date = None
     _step(ctx, actor, request, RequestState.GRANTED, "数据主管机构开通共享权限")
-    _grant(ctx, actor, request, items, scope, request.duration_days, rules)
+    _grant(ctx, actor, request, items, scope, request.approved_days or request.duration_days, rules)
     record(ctx, actor, "share.request.open_access", "share_request", request.id)
     return request
 
@@ -319,10 +319,9 @@ def _late(ctx: Ctx, request: ShareRequest) -> bool:
 def coordinate(ctx: Ctx, actor: Actor, request_id: int, data: CoordinateIn) -> ShareRequest:
     request = get_request(ctx, actor, request_id)
     _as_coordinator(actor, request.region_path)
-    request.coordination_note = data.note
-    request.due_date = None
     if data.decision == "uphold":
         check(request.state, Action.COORDINATE_UPHOLD, RequestState.REFUSED)
+        request.coordination_note, request.due_date = data.note, None
         request.answer = request.answer or data.note
         _step(ctx, actor, request, RequestState.REFUSED, f"协调决定不予共享：{data.note}")
     else:
@@ -339,6 +338,7 @@ def coordinate(ctx: Ctx, actor: Actor, request_id: int, data: CoordinateIn) -> S
             scope = asked
         elif not is_narrower(scope, asked):
             raise InvalidInput("协调确定的数据范围不能超出申请范围")
+        request.coordination_note, request.due_date = data.note, None
         _step(ctx, actor, request, RequestState.GRANTED, f"协调决定共享：{data.note}")
         _grant(ctx, actor, request, items, scope, request.duration_days, {})
     record(ctx, actor, "share.request.coordinate", "share_request", request.id,
