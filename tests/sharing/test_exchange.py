@@ -46,7 +46,9 @@ def test_lookup_returns_only_granted_items_masked(client: TestClient, ctx: Ctx, 
     # The call is in the log and the audit chain, and the delivered subject is remembered.
     call = ctx.session.execute(select(ExchangeCall)).scalar_one()
     assert (call.operation, call.outcome, call.records, call.purpose) == ("lookup", "success", 1, PURPOSE)
-    assert ctx.session.execute(select(Delivery.subject_id)).scalars().all() == [person]
+    delivered = ctx.session.execute(select(Delivery.subject_id, Delivery.consumer_org_id)).all()
+    assert delivered == [(person, world.orgs["minzheng"].id)]
+    assert call.audit_seq is not None
     actions = ctx.session.execute(
         select(AuditEvent.action).where(AuditEvent.action.like("share.exchange%"))
     ).all()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import BigInteger, bindparam, delete, func, insert, select, update
 
 from govdata.audit.models import AuditEvent, AuditHead
 from govdata.authz import Actor, Permission, require
@@ -47,22 +48,28 @@ def chain_hash(prev_hash: str, event: Any) -> str:
     return sm3_hex(prev_hash.encode() + canonical(event))
 
 
+_HEAD = AuditHead.__table__
+_EVENTS = AuditEvent.__table__
+# Built once: the chain is appended to on every write and every exchange call, so its statements stay compiled.
+_TAKE = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=_HEAD.c.seq + bindparam("count", type_=BigInteger))
+    .returning(_HEAD.c.seq, _HEAD.c.last_hash)
+)
+_SET_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam("last"))
+_INSERT_EVENTS = insert(_EVENTS)
+
+
 def _take_seqs(ctx: Ctx, count: int) -> tuple[int, str]:
     """The first of `count` new sequence numbers and the previous hash, in one statement that also takes the
     chain's write lock (row lock on PostgreSQL, database lock on SQLite) until the caller's transaction ends."""
-    session = ctx.session
-    taken = session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(seq=AuditHead.seq + count)
-        .returning(AuditHead.seq, AuditHead.last_hash),
-        execution_options={"synchronize_session": False},
-    ).first()
+    conn = ctx.session.connection()
+    taken = conn.execute(_TAKE, {"count": count}).first()
     if taken is None:
-        head = AuditHead(id=1, seq=count, last_hash=GENESIS, first_seq=1, first_prev_hash=GENESIS)
-        session.add(head)
-        session.flush()
-        session.expunge(head)  # later changes go by statement; no stale copy stays in the session
+        conn.execute(
+            insert(_HEAD).values(id=1, seq=count, last_hash=GENESIS, first_seq=1, first_prev_hash=GENESIS)
+        )
         return 1, GENESIS
     return int(taken[0]) - count + 1, str(taken[1])
 
@@ -80,7 +87,7 @@ class EventSpec:
     detail: dict[str, Any] | None = None
 
 
-def append(ctx: Ctx, specs: list[EventSpec]) -> list[AuditEvent]:
+def append(ctx: Ctx, specs: list[EventSpec]) -> list[SimpleNamespace]:
     """Append events in the caller's transaction, so they commit with the change they record.
 
     A batch takes the chain's lock once: the exchange logs many calls in one transaction this way.
@@ -92,7 +99,7 @@ def append(ctx: Ctx, specs: list[EventSpec]) -> list[AuditEvent]:
     events = []
     for offset, spec in enumerate(specs):
         actor = spec.actor
-        event = AuditEvent(
+        event = SimpleNamespace(
             seq=seq + offset,
             at=at,
             actor_id=actor.user_id,
@@ -111,12 +118,9 @@ def append(ctx: Ctx, specs: list[EventSpec]) -> list[AuditEvent]:
         )
         event.hash = prev_hash = chain_hash(prev_hash, event)
         events.append(event)
-    ctx.session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev_hash),
-        execution_options={"synchronize_session": False},
-    )
-    ctx.session.add_all(events)
-    ctx.session.flush()
+    conn = ctx.session.connection()
+    conn.execute(_INSERT_EVENTS, [vars(e) for e in events])
+    conn.execute(_SET_HASH, {"last": prev_hash})
     return events
 
 
@@ -130,7 +134,7 @@ def record(
     outcome: str = "success",
     purpose: str | None = None,
     detail: dict[str, Any] | None = None,
-) -> AuditEvent:
+) -> SimpleNamespace:
     """Append one event in the caller's transaction, so the event and the change commit together."""
     return append(ctx, [EventSpec(actor, action, object_type, object_id, outcome, purpose, detail)])[0]
 

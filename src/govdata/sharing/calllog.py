@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -53,23 +54,46 @@ class CallRecord:
     subjects: list[str] = field(default_factory=list)
 
 
+_INSERT_CALLS = insert(ExchangeCall)
+_INSERT_DELIVERIES = insert(Delivery)
+
+
 class CallLog(Protocol):
     def write(self, ctx: Ctx, record: CallRecord) -> None: ...
 
 
 def write_calls(ctx: Ctx, records: list[CallRecord]) -> None:
-    """The rows and events of many calls, in the session's transaction; the audit events go last so the chain's
-    lock is held only until the commit."""
+    """The events, rows and deliveries of many calls, in the session's transaction.
+
+    The audit events come first, so each call row can name its event; the chain's lock is then held until the
+    commit, which for the API's writer thread follows at once.
+    """
     missing = {r.resource_id for r in records if r.provider_org_id is None and r.resource_id is not None}
     owners: dict[int, int] = {}
     if missing:
-        owners = dict(
-            ctx.session.execute(select(Resource.id, Resource.org_id).where(Resource.id.in_(missing))).all()
-        )  # type: ignore[arg-type]
-    rows = []
-    for r in records:
+        found = ctx.session.execute(
+            select(Resource.id, Resource.org_id).where(Resource.id.in_(missing))
+        ).all()
+        owners = {int(i): int(o) for i, o in found}
+    events = append(
+        ctx,
+        [
+            EventSpec(
+                r.actor or ANONYMOUS,
+                f"share.exchange.{r.operation}",
+                "catalog_resource",
+                r.resource_id,
+                outcome=r.outcome,
+                purpose=r.purpose,
+                detail={"grant": r.grant_id, "items": r.items, "records": r.records, "reason": r.reason},
+            )
+            for r in records
+        ],
+    )
+    calls, deliveries = [], []
+    for r, event in zip(records, events, strict=True):
         provider = r.provider_org_id if r.provider_org_id is not None else owners.get(r.resource_id or 0)
-        rows.append(
+        calls.append(
             {
                 "at": r.at,
                 "app_id": r.app_id,
@@ -85,41 +109,24 @@ def write_calls(ctx: Ctx, records: list[CallRecord]) -> None:
                 "records": r.records,
                 "outcome": r.outcome,
                 "reason": r.reason,
+                "audit_seq": event.seq,
             }
         )
-    ids = (
-        ctx.session.execute(
-            insert(ExchangeCall).returning(ExchangeCall.id, sort_by_parameter_order=True), rows
-        )
-        .scalars()
-        .all()
-    )
-    deliveries = [
-        {"call_id": i, "subject_id": s} for i, r in zip(ids, records, strict=True) for s in set(r.subjects)
-    ]
+        if (
+            r.subjects
+            and r.grant_id is not None
+            and r.consumer_org_id is not None
+            and r.resource_id is not None
+        ):
+            deliveries += [
+                {"resource_id": r.resource_id, "subject_id": subject, "consumer_org_id": r.consumer_org_id,
+                 "grant_id": r.grant_id, "at": r.at}
+                for subject in set(r.subjects)
+            ]  # fmt: skip
+    conn = ctx.session.connection()
+    conn.execute(_INSERT_CALLS, calls)
     if deliveries:
-        ctx.session.execute(insert(Delivery), deliveries)
-    append(
-        ctx,
-        [
-            EventSpec(
-                r.actor or ANONYMOUS,
-                f"share.exchange.{r.operation}",
-                "catalog_resource",
-                r.resource_id,
-                outcome=r.outcome,
-                purpose=r.purpose,
-                detail={
-                    "call": i,
-                    "grant": r.grant_id,
-                    "items": r.items,
-                    "records": r.records,
-                    "reason": r.reason,
-                },
-            )
-            for i, r in zip(ids, records, strict=True)
-        ],
-    )
+        conn.execute(_INSERT_DELIVERIES, deliveries)
 
 
 class InlineLog:
@@ -139,8 +146,11 @@ class _Pending:
 class GroupLog:
     """Group commit: one writer thread per process, up to `batch` calls per transaction."""
 
-    def __init__(self, session_factory: sessionmaker[Session], clock: Clock, *, batch: int = 500) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], clock: Clock, *, batch: int = 500, linger: float = 0.002
+    ) -> None:
         self._factory = session_factory
+        self._linger = linger
         self._clock = clock
         self._batch = batch
         self._queue: queue.Queue[_Pending] = queue.Queue()
@@ -167,6 +177,7 @@ class GroupLog:
     def _run(self) -> None:
         while True:
             batch = [self._queue.get()]
+            time.sleep(self._linger)  # let the calls running right now join this batch: fewer, larger commits
             while len(batch) < self._batch:
                 try:
                     batch.append(self._queue.get_nowait())

@@ -53,8 +53,7 @@ class Watch:
     def capture_before(self, conn: Connection, changed_from: str) -> None:
         """`changed_from`: the loader's `FROM … JOIN <pool> p … WHERE <row changed>` clause."""
         delivered = (
-            "p._subject_id IN (SELECT d.subject_id FROM share_delivery d JOIN share_call c ON c.id = d.call_id "
-            "WHERE c.resource_id = :watch_rid AND c.outcome = 'success')"
+            "p._subject_id IN (SELECT d.subject_id FROM share_delivery d WHERE d.resource_id = :watch_rid)"
         )
         rows = conn.execute(
             text(f"SELECT {self._select(conn)} {changed_from} AND {delivered} LIMIT {WATCH_LIMIT}"),
@@ -129,12 +128,8 @@ def _recipients(conn: Connection, resource_id: int, subjects: list[str]) -> list
     found: dict[tuple[int, str], int] = {}
     for start in range(0, len(subjects), 1000):
         rows = conn.execute(
-            select(ExchangeCall.consumer_org_id, ExchangeCall.grant_id, Delivery.subject_id)
-            .join(Delivery, Delivery.call_id == ExchangeCall.id)
-            .where(
-                ExchangeCall.resource_id == resource_id,
-                ExchangeCall.outcome == "success",
-                Delivery.subject_id.in_(subjects[start : start + 1000]),
+            select(Delivery.consumer_org_id, Delivery.grant_id, Delivery.subject_id).where(
+                Delivery.resource_id == resource_id, Delivery.subject_id.in_(subjects[start : start + 1000])
             )
         ).all()
         for consumer, grant_id, subject in rows:

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, String, Table, and_, cast, or_, select
+from sqlalchemy import ColumnElement, Date, Row, String, Table, and_, bindparam, cast, or_, select
 
 from govdata.authz import Actor
 from govdata.catalog.models import DataType
@@ -61,8 +61,12 @@ class Runtime:
 
     limiter: RateLimiter = field(default_factory=RateLimiter)
     log: CallLog = field(default_factory=InlineLog)
+    # Admission: at most this many calls work at once per process; the rest wait without contending for the GIL
+    # (32 threads all running Python serve fewer calls than 8 do).
+    gate: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(8))
     secret: str | None = None
     _shapes: dict[tuple[int, int | None], tuple[ColumnSignature, ...]] = field(default_factory=dict)
+    statements: dict[tuple[object, ...], Any] = field(default_factory=dict)  # built lookups, by grant shape
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def shape(self, ctx: Ctx, pool_id: int, version_id: int | None) -> tuple[ColumnSignature, ...]:
@@ -133,6 +137,7 @@ class Access:
     masker: masking.Masker
     operation: str
     purpose: str
+    statements: dict[tuple[object, ...], Any] = field(default_factory=dict)
 
     @property
     def masked(self) -> list[str]:
@@ -145,8 +150,9 @@ class Access:
         return [ROW_ID, *subject, *self.items]
 
 
-def _opening(client_id: str, resource_id: int, today: dt.date) -> Any:
+def _build_opening() -> Any:
     a, o, g, p = ShareApp.__table__, Organization.__table__, ShareGrant.__table__, Pool.__table__
+    resource_id, today = bindparam("resource_id"), bindparam("today", type_=Date)
     live = and_(
         g.c.consumer_org_id == a.c.org_id,
         g.c.resource_id == resource_id,
@@ -183,14 +189,19 @@ def _opening(client_id: str, resource_id: int, today: dt.date) -> Any:
         .select_from(
             a.join(o, o.c.id == a.c.org_id).outerjoin(g, live).outerjoin(p, p.c.resource_id == resource_id)
         )
-        .where(a.c.client_id == client_id)
+        .where(a.c.client_id == bindparam("client_id"))
     )
+
+
+# Built once: every exchange call starts with it (credential, the department's live grants, the pool).
+_OPENING = _build_opening()
 
 
 def identify(ctx: Ctx, runtime: Runtime, credential: str, resource_id: int) -> Caller:
     """The calling application, checked, rate-limited, with its department's live grants on the entry."""
     client_id, secret = split_credential(credential)
-    rows = ctx.session.execute(_opening(client_id, resource_id, ctx.clock.today())).all()
+    params = {"client_id": client_id, "resource_id": resource_id, "today": ctx.clock.today()}
+    rows = ctx.session.connection().execute(_OPENING, params).all()
     if not rows or not hmac.compare_digest(rows[0].secret_hash, digest(secret)):
         raise Unauthenticated("应用凭证无效")
     first = rows[0]
@@ -255,6 +266,7 @@ def authorise(ctx: Ctx, runtime: Runtime, caller: Caller, purpose: str, operatio
         masker=masking.Masker(rules, key=key, today=today),
         operation=operation,
         purpose=purpose,
+        statements=runtime.statements,
     )
 
 
@@ -329,8 +341,13 @@ def lookup(
         raise InvalidInput("请给出至少一个主体标识")
     if len(wanted) > 1000:
         raise InvalidInput("一次最多查询 1000 个主体标识")
-    stmt = select(*_columns(access)).where(access.table.c[SUBJECT].in_(wanted), *_scope(access))
-    raw = ctx.session.execute(stmt.order_by(access.table.c[ROW_ID])).all()
+    key = ("lookup", access.table, tuple(access.items), access.grant.row_filter)
+    stmt = access.statements.get(key)
+    if stmt is None:  # the same grant asks the same question every time: build it once per process
+        subjects_in = access.table.c[SUBJECT].in_(bindparam("subjects", expanding=True))
+        stmt = select(*_columns(access)).where(subjects_in, *_scope(access)).order_by(access.table.c[ROW_ID])
+        access.statements[key] = stmt
+    raw = ctx.session.connection().execute(stmt, {"subjects": wanted}).all()
     rows = _rows(access, raw, echo_subject=True)
     found = {r[1] for r in raw}
     log.write(ctx, call_record(ctx, access, len(rows), subjects=sorted(found)))

@@ -6,15 +6,19 @@ else of the call happened.
 
 from __future__ import annotations
 
+import base64
 import csv
+import datetime as dt
+import decimal
 import io
+import json
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from govdata.catalog.models import DataType
 from govdata.context import Ctx
@@ -45,8 +49,9 @@ def _serve(
     runtime: Runtime = request.app.state.exchange
     caller: Caller | None = None
     try:
-        caller = exchange.identify(ctx, runtime, _credential(request), resource_id)
-        return work(exchange.authorise(ctx, runtime, caller, purpose, operation))
+        with runtime.gate:
+            caller = exchange.identify(ctx, runtime, _credential(request), resource_id)
+            return work(exchange.authorise(ctx, runtime, caller, purpose, operation))
     except DomainError as exc:
         ctx.session.rollback()
         if not isinstance(exc, LogUnavailable):
@@ -60,15 +65,29 @@ def _log(request: Request) -> CallLog:
     return runtime.log
 
 
-def _rows_out(access: Access, rows: list[dict[str, object]], **extra: object) -> RowsOut:
-    return RowsOut(grant_id=access.grant.id, items=access.items, masked=access.masked, rows=rows, **extra)  # type: ignore[arg-type]
+def _plain(value: object) -> object:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return str(value)
+
+
+def _rows_out(access: Access, rows: list[dict[str, object]], **extra: object) -> Response:
+    """The rows as JSON straight away: they are built here and need no second validation on the way out."""
+    payload = {"grant_id": access.grant.id, "items": access.items, "masked": access.masked, "rows": rows}
+    payload.update({"next_after": None, "not_found": []} | extra)
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_plain)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{resource_id}/records/{subject}", response_model=RowsOut, summary="按主体标识查询一条")
 def lookup_one(
     request: Request, ctx: CtxDep, resource_id: int, subject: str, purpose: str = Query(max_length=200)
-) -> RowsOut:
-    def work(access: Access) -> RowsOut:
+) -> Response:
+    def work(access: Access) -> Response:
         rows, missing = exchange.lookup(ctx, _log(request), access, [subject])
         return _rows_out(access, rows, not_found=missing)
 
@@ -76,8 +95,8 @@ def lookup_one(
 
 
 @router.post("/{resource_id}/lookup", response_model=RowsOut, summary="按主体标识批量查询（最多 1000 个）")
-def lookup_many(request: Request, ctx: CtxDep, resource_id: int, body: LookupIn) -> RowsOut:
-    def work(access: Access) -> RowsOut:
+def lookup_many(request: Request, ctx: CtxDep, resource_id: int, body: LookupIn) -> Response:
+    def work(access: Access) -> Response:
         rows, missing = exchange.lookup(ctx, _log(request), access, body.subjects)
         return _rows_out(access, rows, not_found=missing)
 
@@ -85,8 +104,8 @@ def lookup_many(request: Request, ctx: CtxDep, resource_id: int, body: LookupIn)
 
 
 @router.post("/{resource_id}/query", response_model=RowsOut, summary="条件查询（分页）")
-def query(request: Request, ctx: CtxDep, resource_id: int, body: QueryIn) -> RowsOut:
-    def work(access: Access) -> RowsOut:
+def query(request: Request, ctx: CtxDep, resource_id: int, body: QueryIn) -> Response:
+    def work(access: Access) -> Response:
         live = set(access.live_types)
         filters = parse_filter([c.model_dump() for c in body.filters], live)
         rows, next_after = exchange.query(ctx, _log(request), access, filters, body.limit, body.after)

@@ -162,15 +162,20 @@ class ExchangeCall(IdMixin, Base):
     records: Mapped[int] = mapped_column(BigInteger, default=0)
     outcome: Mapped[str] = mapped_column(String(20))  # success / refused
     reason: Mapped[str | None] = mapped_column(Text)
+    audit_seq: Mapped[int | None] = mapped_column(BigInteger)  # the call's event in the audit chain
 
 
-class Delivery(Base):
-    """Which subjects a consumer received through the exchange: whom to tell when a record is corrected."""
+class Delivery(IdMixin, Base):
+    """A subject a consumer received through the exchange, under which grant: whom to tell when it is corrected."""
 
     __tablename__ = "share_delivery"
+    __table_args__ = (Index("ix_share_delivery_resource_subject", "resource_id", "subject_id"),)
 
-    call_id: Mapped[int] = mapped_column(ForeignKey("share_call.id"), primary_key=True)
-    subject_id: Mapped[str] = mapped_column(String(18), primary_key=True, index=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("catalog_resource.id"))
+    subject_id: Mapped[str] = mapped_column(String(18))
+    consumer_org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    grant_id: Mapped[int] = mapped_column(BigId)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
 class CaseLevel(StrEnum):
