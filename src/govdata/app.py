@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -116,7 +118,16 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        close = getattr(app.state.exchange.log, "close", None)
+        if close is not None:  # calls already served are in the log before the process ends
+            close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="govdata 政务数据资源管理平台 API",
         version="0.1.0",
         description="政务数据资源目录、资源中心、共享交换、开放与监督。认证：`Authorization: Bearer <API 令牌>`。"

@@ -320,3 +320,26 @@ def test_bad_exchange_input_gets_a_chinese_message_and_serves_nothing(
         select(func.count()).select_from(ExchangeCall).where(ExchangeCall.outcome == "success")
     ).scalar()
     assert served == 0
+
+
+def test_group_log_writer_ends_when_idle_and_starts_again(ctx: Ctx, world: World, engine: object) -> None:
+    import time as _time
+
+    from govdata.clock import FixedClock
+    from govdata.db import make_session_factory
+    from govdata.sharing.calllog import CallRecord, GroupLog
+
+    log = GroupLog(make_session_factory(engine), FixedClock(ctx.clock.now()), idle=0.05)  # type: ignore[arg-type]
+
+    def record(reason: str) -> CallRecord:
+        return CallRecord(at=ctx.clock.now(), actor=None, app_id=None, consumer_org_id=None, resource_id=None,
+                          provider_org_id=None, grant_id=None, operation="lookup", purpose=None, items=[],
+                          records=0, outcome="refused", reason=reason)  # fmt: skip
+
+    log.write(ctx, record("第一次"))
+    _time.sleep(0.3)
+    assert log._thread is None  # idle: the writer has ended
+    log.write(ctx, record("第二次"))
+    log.close()
+    reasons = ctx.session.execute(select(ExchangeCall.reason).order_by(ExchangeCall.id)).scalars().all()
+    assert reasons == ["第一次", "第二次"]

@@ -147,10 +147,17 @@ class GroupLog:
     """Group commit: one writer thread per process, up to `batch` calls per transaction."""
 
     def __init__(
-        self, session_factory: sessionmaker[Session], clock: Clock, *, batch: int = 500, linger: float = 0.002
+        self,
+        session_factory: sessionmaker[Session],
+        clock: Clock,
+        *,
+        batch: int = 500,
+        linger: float = 0.002,
+        idle: float = 2.0,
     ) -> None:
         self._factory = session_factory
         self._linger = linger
+        self._idle = idle
         self._clock = clock
         self._batch = batch
         self._queue: queue.Queue[_Pending] = queue.Queue()
@@ -161,8 +168,8 @@ class GroupLog:
         # The call's own transaction only read: end it so its connection goes back to the pool while it waits.
         ctx.session.commit()
         pending = _Pending(record)
-        self._ensure_thread()
         self._queue.put(pending)
+        self._ensure_thread()
         if not pending.done.wait(timeout=30):
             raise LogUnavailable("调用日志写入超时，本次调用未返回数据，请稍后重试")
         if pending.error is not None:
@@ -170,13 +177,33 @@ class GroupLog:
 
     def _ensure_thread(self) -> None:
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
+            if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="govdata-call-log", daemon=True)
                 self._thread.start()
 
+    def _next(self) -> _Pending | None:
+        """The next record; None once idle (the thread then ends, and the next write starts another)."""
+        try:
+            return self._queue.get(timeout=self._idle)
+        except queue.Empty:
+            with self._lock:  # a record put after the timeout is seen here, or starts a new thread
+                if self._queue.empty():
+                    self._thread = None
+                    return None
+            return self._queue.get()
+
+    def close(self) -> None:
+        """Wait until everything handed in is written (at shutdown)."""
+        thread = self._thread
+        while thread is not None and thread.is_alive() and not self._queue.empty():
+            time.sleep(0.01)
+
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
+            first = self._next()
+            if first is None:
+                return
+            batch = [first]
             time.sleep(self._linger)  # let the calls running right now join this batch: fewer, larger commits
             while len(batch) < self._batch:
                 try:
