@@ -35,6 +35,7 @@ from typing import Any
 
 import catalog_vocab as vocab
 import httpx
+import readme_block
 import sqlalchemy
 from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
@@ -902,16 +903,7 @@ def render(
 
 
 def update_readme(db: str, block: str) -> None:
-    start, end = f"<!-- catalog_search:{db} -->", f"<!-- /catalog_search:{db} -->"
-    current = README.read_text() if README.exists() else "# Benchmarks\n"
-    section = f"{start}\n{block}\n{end}"
-    if start in current and end in current:
-        before, rest = current.split(start, 1)
-        _old, after = rest.split(end, 1)
-        current = before + section + after
-    else:
-        current = current.rstrip("\n") + "\n\n" + section + "\n"
-    README.write_text(current)
+    readme_block.update_readme(f"catalog_search:{db}", block)
 
 
 # ---------------------------------------------------------------- main

@@ -40,6 +40,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import pool_load  # noqa: E402  (the population entry and file generator are shared)
+import readme_block  # noqa: E402
 
 README = BENCH_DIR / "README.md"
 WORK_DIR = Path("/tmp/govdata_bench")
@@ -354,16 +355,8 @@ def render(args: argparse.Namespace, state: dict[str, Any], runs: list[tuple[str
 
 
 def update_readme(block: str) -> None:
-    start, end = "<!-- exchange_lookup:postgresql -->", "<!-- /exchange_lookup:postgresql -->"
-    current = README.read_text()
-    section = f"{start}\n{block}\n{end}"
-    if start in current and end in current:
-        before, rest = current.split(start, 1)
-        _old, after = rest.split(end, 1)
-        current = before + section + after
-    else:
-        current = current.rstrip("\n") + "\n\n## Exchange lookup (issue 4)\n\n" + section + "\n"
-    README.write_text(current)
+    heading = "## exchange_lookup: lookup by identifier through the sharing exchange (issue 4)"
+    readme_block.update_readme("exchange_lookup:postgresql", block, heading)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import readme_block
+
 BENCH_DIR = Path(__file__).resolve().parent
 README = BENCH_DIR / "README.md"
 WORK_DIR = Path("/tmp/govdata_bench")
@@ -1818,16 +1820,7 @@ def render_compare(
 
 
 def update_readme(db: str, block: str) -> None:
-    start, end = f"<!-- pool_load:{db} -->", f"<!-- /pool_load:{db} -->"
-    current = README.read_text() if README.exists() else "# Benchmarks\n"
-    section = f"{start}\n{block}\n{end}"
-    if start in current and end in current:
-        before, rest = current.split(start, 1)
-        _old, after = rest.split(end, 1)
-        current = before + section + after
-    else:
-        current = current.rstrip("\n") + "\n\n" + section + "\n"
-    README.write_text(current)
+    readme_block.update_readme(f"pool_load:{db}", block)
 
 
 # ---------------------------------------------------------------- main

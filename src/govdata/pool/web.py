@@ -11,7 +11,8 @@ import datetime as dt
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -58,6 +59,25 @@ FORMAT_LABELS = {"csv": "CSV", "xlsx": "XLSX", "jsonl": "JSON Lines", "database"
 REJECTS_SHOWN = 200
 _CHUNK = 1024 * 1024
 _SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,10}$")
+
+
+@contextmanager
+def saved_upload(file: UploadFile, filename: str) -> Iterator[Path]:
+    """The uploaded file on disk, chunk by chunk (a data file may be far larger than memory), removed after."""
+    suffix = m.group(0).lower() if (m := _SUFFIX.search(filename)) else ""
+    fd, name = tempfile.mkstemp(prefix="govdata-upload-", suffix=suffix)
+    path = Path(name)
+    try:
+        size = 0
+        with os.fdopen(fd, "wb") as out:
+            while chunk := file.file.read(_CHUNK):
+                size += len(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise InvalidInput(f"上传的文件“{filename}”是空的")
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------- formatting helpers for the templates
@@ -412,36 +432,25 @@ def pool_upload(
         problems.append("请选择要上传的数据文件（CSV、XLSX 或 JSON Lines）")
     if problems or file is None:
         return _pool_page(request, ctx, actor, resource_id, errors=problems, chosen=chosen)
-    suffix = m.group(0).lower() if (m := _SUFFIX.search(filename)) else ""
     before = _latest_batch_id(ctx, resource_id)
-    fd, name = tempfile.mkstemp(prefix="govdata-upload-", suffix=suffix)
-    path = Path(name)
     try:
-        size = 0
-        with os.fdopen(fd, "wb") as out:  # chunk by chunk: a data file may be far larger than memory
-            while chunk := file.file.read(_CHUNK):
-                size += len(chunk)
-                out.write(chunk)
-        if size == 0:
-            raise InvalidInput(f"上传的文件“{filename}”是空的")
-        batch = service.load_file(
-            ctx,
-            actor,
-            resource_id,
-            path,
-            mode=LoadMode(mode),
-            reject_policy=RejectPolicy(on_reject),
-            encoding=encoding or None,
-            source_name=filename,
-        )
+        with saved_upload(file, filename) as path:
+            batch = service.load_file(
+                ctx,
+                actor,
+                resource_id,
+                path,
+                mode=LoadMode(mode),
+                reject_policy=RejectPolicy(on_reject),
+                encoding=encoding or None,
+                source_name=filename,
+            )
     except InvalidInput as exc:
         ctx.session.rollback()
         after = _latest_batch_id(ctx, resource_id)
         if after is not None and after != before:  # the file failed part-way: its batch says why
             return _go(f"/batches/{after}", f"批次 {after} 未入库：{exc.message}")
         return _pool_page(request, ctx, actor, resource_id, errors=[exc.message], chosen=chosen)
-    finally:
-        path.unlink(missing_ok=True)
     return _go(f"/batches/{batch.id}", _done_message(batch))
 
 

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +44,15 @@ from govdata.pool.models import (
     ThemeDatabase,
 )
 from govdata.pool.schemas import EmergencyIn, ThemeIn
-from govdata.pool.web import MODE_HELP, MODE_LABELS, POLICY_HELP, POLICY_LABELS, STATUS_LABELS, num
+from govdata.pool.web import (
+    MODE_HELP,
+    MODE_LABELS,
+    POLICY_HELP,
+    POLICY_LABELS,
+    STATUS_LABELS,
+    num,
+    saved_upload,
+)
 from govdata.textguard import check_text
 from govdata.validation import validation_message
 from govdata.web_support import CtxDep, PageActor, check_csrf, fmt_dt, render
@@ -57,8 +63,6 @@ PER_PAGE = 50
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 Purpose = Annotated[str, Query(max_length=200)]
 _FORM_ERRORS = (InvalidInput, Conflict, InvalidTransition)
-_CHUNK = 1024 * 1024
-_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,10}$")
 _ITEM_KEY = re.compile(r"^item-(\d{1,3})-")
 _ITEM_TEXT = ("name", "field_name", "data_type", "length", "identifier_kind", "sensitivity")
 _BLANK_ROWS, _MAX_ROWS = 6, 100
@@ -542,28 +546,17 @@ def emergency_upload(
         problems.append("请选择要上传的数据文件（CSV、XLSX 或 JSON Lines）")
     if problems or file is None:
         return _emergency_page(request, ctx, actor, collection_id, errors=problems, chosen=chosen)
-    suffix = m.group(0).lower() if (m := _SUFFIX.search(filename)) else ""
     before = _latest_batch_id(ctx, collection.pool_id)
-    fd, name = tempfile.mkstemp(prefix="govdata-upload-", suffix=suffix)
-    path = Path(name)
     try:
-        size = 0
-        with os.fdopen(fd, "wb") as out:  # chunk by chunk: a data file may be far larger than memory
-            while chunk := file.file.read(_CHUNK):
-                size += len(chunk)
-                out.write(chunk)
-        if size == 0:
-            raise InvalidInput(f"上传的文件“{filename}”是空的")
-        how = {"mode": LoadMode(mode), "reject_policy": RejectPolicy(on_reject), "source_name": filename}
-        batch = emergency.load_file(ctx, actor, collection_id, path, **how)  # type: ignore[arg-type]
+        with saved_upload(file, filename) as path:
+            how = {"mode": LoadMode(mode), "reject_policy": RejectPolicy(on_reject), "source_name": filename}
+            batch = emergency.load_file(ctx, actor, collection_id, path, **how)  # type: ignore[arg-type]
     except _FORM_ERRORS as exc:
         ctx.session.rollback()
         after = _latest_batch_id(ctx, emergency.get(ctx, actor, collection_id).pool_id)
         if after is not None and after != before:  # the file failed part-way: its batch says why
             return _go(f"/emergency/{collection_id}", f"批次 {after} 未入库：{exc.message}")
         return _emergency_page(request, ctx, actor, collection_id, errors=[exc.message], chosen=chosen)
-    finally:
-        path.unlink(missing_ok=True)
     return _go(f"/emergency/{collection_id}", _done_message(batch))
 
 
