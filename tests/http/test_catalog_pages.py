@@ -93,6 +93,7 @@ def count_resources(ctx: Ctx) -> int:
 
 
 def head_state(ctx: Ctx, resource_id: int) -> VersionState:
+    ctx.session.expire_all()  # the app changed it through its own session: read what is committed now
     resource = ctx.session.get(Resource, resource_id)
     assert resource is not None
     state = service.head_of(ctx.session, resource).state
