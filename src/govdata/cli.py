@@ -146,6 +146,7 @@ def demo(
                 "调用示例：GET /api/v1/exchange/<目录条目编号>/records/<公民身份号码>?purpose=最低生活保障对象身份与户籍核查，"
                 "请求头 Authorization: Bearer <凭证>",
                 highlight=False,
+                soft_wrap=True,  # the credential must stay on one line to be copied whole
             )
 
     guarded(run)
