@@ -315,10 +315,11 @@ def audit_verify() -> None:
 
 @audit_app.command("purge")
 def audit_purge(before: Annotated[str, typer.Option(help="删除此日期之前的事件 YYYY-MM-DD")]) -> None:
-    """删除超过保存期限的审计事件（保存期内的事件拒绝删除）。"""
+    """删除超过保存期限的审计事件和共享交换调用记录（保存期内的拒绝删除）。"""
     from govdata.audit.service import purge_before
     from govdata.clock import CHINA_TZ
     from govdata.errors import InvalidInput
+    from govdata.sharing.service import purge_call_log
 
     def run() -> None:
         try:
@@ -326,10 +327,11 @@ def audit_purge(before: Annotated[str, typer.Option(help="删除此日期之前�
         except ValueError as exc:
             raise InvalidInput(f"日期格式应为 YYYY-MM-DD：{before}") from exc
         with context() as ctx:
-            count = purge_before(
-                ctx, system_actor("govdata audit purge"), dt.datetime.combine(day, dt.time(), CHINA_TZ)
-            )
-        out.print(f"已删除 {count} 条超过保存期限的审计事件")
+            moment = dt.datetime.combine(day, dt.time(), CHINA_TZ)
+            actor = system_actor("govdata audit purge")
+            count = purge_before(ctx, actor, moment)
+            calls = purge_call_log(ctx, actor, moment)
+        out.print(f"已删除 {count} 条超过保存期限的审计事件、{calls} 条共享交换调用记录")
 
     guarded(run)
 
@@ -524,7 +526,9 @@ def share_sweep() -> None:
         with context() as ctx:
             late = sharing.sweep_overdue(ctx, system_actor("govdata share sweep"))
             for request in late:
-                out.print(f"共享申请 {request.id}（{request.purpose}）已逾期，转主管机构协调", highlight=False)
+                out.print(
+                    f"共享申请 {request.id}（{request.purpose}）已逾期，转主管机构协调", highlight=False
+                )
             out.print(f"共 {len(late)} 件逾期申请" if late else "没有新逾期的共享申请")
 
     guarded(run)

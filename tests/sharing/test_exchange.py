@@ -343,3 +343,29 @@ def test_group_log_writer_ends_when_idle_and_starts_again(ctx: Ctx, world: World
     log.close()
     reasons = ctx.session.execute(select(ExchangeCall.reason).order_by(ExchangeCall.id)).scalars().all()
     assert reasons == ["第一次", "第二次"]
+
+
+def test_call_log_is_kept_for_the_retention_period_then_purged(
+    client: TestClient, ctx: Ctx, world: World, clock: FixedClock
+) -> None:
+    import datetime as dt
+
+    import pytest
+
+    from govdata.clock import CHINA_TZ
+    from govdata.errors import InvalidInput
+    from govdata.sharing.service import purge_call_log
+
+    rid = population(ctx, world)
+    granted(ctx, world, rid)
+    key = credential(ctx, world)
+    client.get(
+        f"/api/v1/exchange/{rid}/records/{PEOPLE[0][0]}", params={"purpose": PURPOSE}, headers=bearer(key)
+    )
+    admin = world.actor("admin")
+    with pytest.raises(InvalidInput, match="24 个月"):
+        purge_call_log(ctx, admin, dt.datetime(2026, 12, 1, tzinfo=CHINA_TZ))
+    clock.set(dt.datetime(2029, 6, 1, 9, 0, tzinfo=CHINA_TZ))
+    assert purge_call_log(ctx, admin, dt.datetime(2027, 1, 1, tzinfo=CHINA_TZ)) == 1
+    ctx.session.commit()
+    assert ctx.session.execute(select(func.count()).select_from(Delivery)).scalar() == 0

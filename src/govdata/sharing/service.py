@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from govdata.audit.service import record
 from govdata.authz import Actor, Permission, can, in_jurisdiction, require
@@ -24,6 +24,8 @@ from govdata.sharing import masking
 from govdata.sharing.models import (
     Channel,
     CorrectionNotice,
+    Delivery,
+    ExchangeCall,
     GrantKind,
     RequestState,
     RequestStep,
@@ -506,3 +508,23 @@ def mark_notice_read(ctx: Ctx, actor: Actor, notice_id: int) -> CorrectionNotice
         notice.read_at = ctx.clock.now()
         record(ctx, actor, "share.notice.read", "share_notice", notice.id)
     return notice
+
+
+def purge_call_log(ctx: Ctx, actor: Actor, before: dt.datetime) -> int:
+    """Exchange calls and deliveries older than `before`; refused inside the retention period (SHARE-8, HN12)."""
+    from govdata.audit.service import retention_cutoff
+
+    require(actor, Permission.AUDIT_PURGE)
+    cutoff = retention_cutoff(ctx)
+    if before > cutoff:
+        raise InvalidInput(
+            f"共享交换调用记录须至少保存 {ctx.profile.audit_retention_months} 个月："
+            f"只能删除 {cutoff.date().isoformat()} 之前的记录"
+        )
+    moment = before.astimezone(dt.UTC)
+    ctx.session.execute(delete(Delivery).where(Delivery.at < moment))
+    count = ctx.session.execute(delete(ExchangeCall).where(ExchangeCall.at < moment)).rowcount  # type: ignore[attr-defined]
+    record(
+        ctx, actor, "share.call_log.purge", "share_call", None, detail={"deleted": count, "before": before}
+    )
+    return int(count)
