@@ -278,6 +278,6 @@ def test_a_failure_at_the_end_of_a_first_load_leaves_the_pool_empty_and_indexed(
     from sqlalchemy import inspect
 
     indexes = {ix["name"] for ix in inspect(ctx.session.connection()).get_indexes(pool.table_name)}
-    assert f"ux_{pool.table_name}_hash" in indexes and f"ux_{pool.table_name}_key" in indexes
+    assert f"ux_{pool.table_name}_key" in indexes and f"ix_{pool.table_name}__subject_id" in indexes
     batch = service.load_file(ctx, world.actor("gongan_officer"), entry, csv_file(tmp_path, GOOD))
     assert batch.rows_loaded == 2

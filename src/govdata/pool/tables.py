@@ -102,9 +102,12 @@ def table_for(name: str, keys: tuple[str, ...], columns: tuple[ColumnSignature, 
     for field_name, data_type, length, _retired in columns:
         cols.append(Column(field_name, sql_type(data_type, length)))
     table = Table(name, metadata, *cols)
-    Index(f"ux_{name}_hash", table.c[ROW_HASH], unique=True)
     if keys:
+        # Identical rows share their key, so the key's index alone keeps a reload from adding anything; a second
+        # unique index on the hash would only be maintained row by row on every load.
         Index(f"ux_{name}_key", *[table.c[k] for k in keys], unique=True)
+    else:
+        Index(f"ux_{name}_hash", table.c[ROW_HASH], unique=True)
     return table
 
 
