@@ -879,7 +879,6 @@ class LoaderChanges:
         False  # upsert: one join counts changed + unchanged; no UPDATE/INSERT with nothing to do
     )
     fast_finish: bool = False  # rejects/warnings by one Core executemany; row_count without count(*)
-    lean_indexes: bool = False  # pools with a key: no unique index on _row_hash (the key index implies it)
     sqlite_slices: bool = False  # SQLite stage: executemany over 8,192-row slices (bounds Python objects)
     sqlite_client_hash: bool = False  # SQLite stage: row hash by hashlib per slice, not a per-row Python UDF
     dup_precheck: bool = False  # GROUP BY … HAVING count(*) > 1 first; the window query only on a hit
@@ -897,21 +896,9 @@ class Variant:
     def apply(self) -> None:
         if self.changes is None:
             return
-        from govdata.pool import loader, tables
+        from govdata.pool import loader
 
         loader.load = make_patched_load(self.changes, loader.load)  # type: ignore[assignment]
-        if self.changes.lean_indexes:
-            original = tables.pool_table
-
-            def lean_pool_table(pool: Any, *, include_retired: bool = True) -> Any:
-                table = original(pool, include_retired=include_retired)
-                if pool.keys:
-                    for index in list(table.indexes):
-                        if index.name == f"ux_{pool.table_name}_hash":
-                            table.indexes.discard(index)
-                return table
-
-            tables.pool_table = lean_pool_table  # type: ignore[assignment]
 
 
 STAGED = LoaderChanges(
@@ -949,10 +936,6 @@ VARIANTS: dict[str, Variant] = {
     "direct-prefetch": Variant(
         "`direct`, and the reader reads the next batch in a thread while this one is validated",
         LoaderChanges(**{**asdict(DIRECT), "prefetch": True}),
-    ),
-    "direct-lean": Variant(
-        "`direct`, and pools with a key get no unique index on _row_hash (schema change in tables.py)",
-        LoaderChanges(**{**asdict(DIRECT), "lean_indexes": True}),
     ),
 }
 
