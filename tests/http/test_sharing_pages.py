@@ -567,3 +567,21 @@ def test_correction_notices_page_shows_what_changed_and_marks_read(
     assert resp.status_code == 200 and "已标记为已读" in text(resp) and "已读 " in text(resp)
     login(client, "gongan_officer")
     assert "张叁" not in client.get("/sharing/notices").text
+
+
+def test_request_page_shows_the_requested_and_the_approved_term(
+    client: TestClient, ctx: Ctx, world: World
+) -> None:
+    from govdata.sharing.schemas import ApproveIn
+
+    res = h.published(ctx, world)
+    request = service.submit_request(
+        ctx,
+        world.actor("minzheng_officer"),
+        ShareRequestIn.model_validate(request_body(res.id, duration_days=90)),
+    )
+    service.approve(ctx, world.actor("gongan_officer"), request.id, ApproveIn(duration_days=30))
+    ctx.session.commit()
+    login(client, "minzheng_officer")
+    page = text(client.get(f"/sharing/requests/{request.id}"))
+    assert "申请 90 天，提供部门同意 30 天" in page

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
@@ -389,6 +390,48 @@ def sweep_overdue(ctx: Ctx, actor: Actor) -> list[ShareRequest]:
     return list(late)
 
 
+@dataclass(frozen=True)
+class GrantTerms:
+    """What a new grant lets out, to whom and for what: the one shape both requests and data return fill in."""
+
+    kind: GrantKind
+    request_id: int | None
+    consumer_org_id: int
+    provider_org_id: int
+    resource_id: int
+    items: list[str]
+    scope: list[Condition]
+    rules: dict[str, masking.MaskRule]
+    purpose: str
+    duty: str
+    channel: Channel
+    days: int
+
+
+def _new_grant(ctx: Ctx, actor: Actor, version: ResourceVersion, terms: GrantTerms) -> ShareGrant:
+    today = ctx.clock.today()
+    grant = ShareGrant(
+        kind=terms.kind,
+        request_id=terms.request_id,
+        consumer_org_id=terms.consumer_org_id,
+        provider_org_id=terms.provider_org_id,
+        resource_id=terms.resource_id,
+        items=",".join(terms.items),
+        row_filter=dump_filter(terms.scope),
+        masking=grant_masking(version, terms.items, terms.rules),
+        purpose=terms.purpose,
+        duty=terms.duty,
+        channel=terms.channel,
+        valid_from=today,
+        expires_on=today + dt.timedelta(days=terms.days - 1),
+        created_by_id=actor.user_id,
+        created_at=ctx.clock.now(),
+    )
+    ctx.session.add(grant)
+    ctx.session.flush()
+    return grant
+
+
 def _grant(
     ctx: Ctx,
     actor: Actor,
@@ -400,26 +443,11 @@ def _grant(
 ) -> ShareGrant:
     version = ctx.session.get(ResourceVersion, request.version_id)
     assert version is not None
-    today = ctx.clock.today()
-    grant = ShareGrant(
-        kind=GrantKind.REQUEST,
-        request_id=request.id,
-        consumer_org_id=request.consumer_org_id,
-        provider_org_id=request.provider_org_id,
-        resource_id=request.resource_id,
-        items=",".join(items),
-        row_filter=dump_filter(scope),
-        masking=grant_masking(version, items, rules),
-        purpose=request.purpose,
-        duty=request.duty,
-        channel=request.channel,
-        valid_from=today,
-        expires_on=today + dt.timedelta(days=days - 1),
-        created_by_id=actor.user_id,
-        created_at=ctx.clock.now(),
-    )
-    ctx.session.add(grant)
-    ctx.session.flush()
+    terms = GrantTerms(
+        GrantKind.REQUEST, request.id, request.consumer_org_id, request.provider_org_id, request.resource_id,
+        items, scope, rules, request.purpose, request.duty, request.channel, days,
+    )  # fmt: skip
+    grant = _new_grant(ctx, actor, version, terms)
     request.grant_id = grant.id
     record(ctx, actor, "share.grant.create", "share_grant", grant.id, purpose=grant.purpose,
            detail={"request": request.id, "items": items, "expires_on": grant.expires_on})  # fmt: skip
@@ -475,25 +503,11 @@ def data_return(ctx: Ctx, actor: Actor, data: DataReturnIn) -> ShareGrant:
     if data.region_field not in {i.field_name for i in version.items}:
         raise InvalidInput(f"信息项“{data.region_field}”不属于该目录条目")
     scope = [Condition(data.region_field, FilterOp.PREFIX, (region_prefix(consumer.region.code),))]
-    today = ctx.clock.today()
-    grant = ShareGrant(
-        kind=GrantKind.DATA_RETURN,
-        consumer_org_id=consumer.id,
-        provider_org_id=resource.org_id,
-        resource_id=resource.id,
-        items=",".join(items),
-        row_filter=dump_filter(scope),
-        masking=grant_masking(version, items, {}),
-        purpose=data.purpose,
-        duty=data.duty,
-        channel=Channel.API,
-        valid_from=today,
-        expires_on=today + dt.timedelta(days=data.duration_days - 1),
-        created_by_id=actor.user_id,
-        created_at=ctx.clock.now(),
-    )
-    ctx.session.add(grant)
-    ctx.session.flush()
+    terms = GrantTerms(
+        GrantKind.DATA_RETURN, None, consumer.id, resource.org_id, resource.id, items, scope, {},
+        data.purpose, data.duty, Channel.API, data.duration_days,
+    )  # fmt: skip
+    grant = _new_grant(ctx, actor, version, terms)
     record(ctx, actor, "share.grant.data_return", "share_grant", grant.id, purpose=data.purpose,
            detail={"consumer": consumer.name, "region": consumer.region.code, "items": items})  # fmt: skip
     return grant
