@@ -874,7 +874,6 @@ class LoaderChanges:
     rebuild_indexes: bool = (
         False  # replace / empty pool: drop the secondary indexes, fill, CREATE INDEX again
     )
-    direct: bool = False  # replace / empty pool on PostgreSQL: COPY straight into the pool table, no stage
     fast_merge: bool = (
         False  # upsert: one join counts changed + unchanged; no UPDATE/INSERT with nothing to do
     )
@@ -882,9 +881,6 @@ class LoaderChanges:
     sqlite_slices: bool = False  # SQLite stage: executemany over 8,192-row slices (bounds Python objects)
     sqlite_client_hash: bool = False  # SQLite stage: row hash by hashlib per slice, not a per-row Python UDF
     dup_precheck: bool = False  # GROUP BY … HAVING count(*) > 1 first; the window query only on a hit
-    prefetch: bool = (
-        False  # a thread reads the next batch (pyarrow releases the GIL) while this one is checked
-    )
     index_memory: str = "256MB"  # SET LOCAL maintenance_work_mem for the index builds
 
 
@@ -910,7 +906,6 @@ STAGED = LoaderChanges(
     sqlite_client_hash=True,
     dup_precheck=True,
 )
-DIRECT = LoaderChanges(**{**asdict(STAGED), "direct": True})
 VARIANTS: dict[str, Variant] = {
     "none": Variant("the loader as it is in src/"),
     "finish": Variant(
@@ -926,17 +921,6 @@ VARIANTS: dict[str, Variant] = {
         "no INSERT when nothing is new; `finish`'s reject rows and row_count",
         STAGED,
     ),
-    "direct": Variant(
-        "replace/empty pool: no stage — one COPY straight into the pool table (row hash by hashlib in the "
-        "client, _row_id = base + row number), secondary indexes dropped and rebuilt (maintenance_work_mem "
-        "256MB; a duplicate key fails the unique build and is resolved like the staged path); otherwise as "
-        "`staged`",
-        DIRECT,
-    ),
-    "direct-prefetch": Variant(
-        "`direct`, and the reader reads the next batch in a thread while this one is validated",
-        LoaderChanges(**{**asdict(DIRECT), "prefetch": True}),
-    ),
 }
 
 
@@ -948,90 +932,43 @@ def row_hashes(rows: Any, fields: list[str]) -> Any:
 
 
 def _secondary_indexes(conn: Any, table: str) -> list[tuple[str, str, bool]]:
-    """(name, CREATE statement, unique) of a table's indexes other than its primary key."""
+    """(name, CREATE statement, unique) of a table's indexes other than its primary key: on PostgreSQL the
+    loader's own list (govdata.pool.bulk), on SQLite from sqlite_master."""
     from sqlalchemy import text
 
-    if conn.dialect.name != "postgresql":
-        found = conn.execute(
-            text(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"
-            ),
-            {"t": table},
-        ).all()
-        return [(r[0], r[1], r[1].upper().startswith("CREATE UNIQUE")) for r in found]
-    rows = conn.execute(
+    from govdata.pool.bulk import _secondary_indexes as loader_indexes
+
+    if conn.dialect.name == "postgresql":
+        return loader_indexes(conn, table)
+    found = conn.execute(
         text(
-            "SELECT c.relname, pg_get_indexdef(c.oid), x.indisunique FROM pg_index x "
-            "JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = CAST(:t AS regclass) AND NOT x.indisprimary"
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"
         ),
         {"t": table},
     ).all()
-    return [(r[0], r[1], bool(r[2])) for r in rows]
+    return [(r[0], r[1], r[1].upper().startswith("CREATE UNIQUE")) for r in found]
 
 
 COPY_QUEUE = 256  # chunks of ≤ 128 KiB psycopg may hold while the server catches up: ≤ 32 MiB, ~1 batch
 SLICE_ROWS = 8_192  # rows hashed and turned into CSV text at a time
 
 
-def prefetched(batches: Iterator[Any]) -> Iterator[Any]:
-    """The reader's batches, one read ahead by a thread; an error is raised where the batch is taken."""
-    import queue
-    import threading
-
-    slot: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in batches:
-                while not stop.is_set():
-                    try:
-                        slot.put(("batch", item), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            slot.put(("end", None))
-        except BaseException as exc:
-            slot.put(("error", exc))
-
-    worker = threading.Thread(target=produce, daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, item = slot.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise item
-            yield item
-    finally:
-        stop.set()
-        worker.join()
-
-
 def make_patched_load(ch: LoaderChanges, original_load: Callable[..., int]) -> Callable[..., int]:
-    import io
     from queue import Queue
 
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
     from psycopg.copy import QueuedLibpqWriter
     from sqlalchemy import insert, text, update
-    from sqlalchemy.exc import IntegrityError
     from sqlalchemy.orm import Session
 
     from govdata.audit.service import record
-    from govdata.catalog.models import DataType
     from govdata.context import Ctx
     from govdata.errors import DomainError
     from govdata.pool import loader, validate
+    from govdata.pool.bulk import _csv_bytes as csv_bytes
     from govdata.pool.loader import STAGE, _Aborted, _fail, _q, _Tally
     from govdata.pool.models import Batch, BatchStatus, LoadMode, Pool, RejectPolicy, RejectRow
     from govdata.pool.spec import ROW_NUMBER, SUBJECT_ID, ColumnSpec, Reject
-    from govdata.pool.tables import BATCH, LOADED_AT, ROW_HASH, ROW_ID, SUBJECT
+    from govdata.pool.tables import BATCH, LOADED_AT, ROW_HASH, SUBJECT
 
     class BoundedWriter(QueuedLibpqWriter):
         """psycopg's writer thread (the client formats the next batch while the server parses this one),
@@ -1041,146 +978,12 @@ def make_patched_load(ch: LoaderChanges, original_load: Callable[..., int]) -> C
             super().__init__(cursor)
             self._queue = Queue(maxsize=COPY_QUEUE)
 
-    def csv_bytes(table: pa.Table) -> memoryview:
-        buffer = io.BytesIO()
-        pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
-        return buffer.getbuffer()
-
     def build_indexes(conn: Any, indexes: list[tuple[str, str, bool]]) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"SET LOCAL maintenance_work_mem = '{ch.index_memory}'"))
         with timed_phase("  of which index builds"):
             for _name, definition, _unique in indexes:
                 conn.execute(text(definition))
-
-    def dedupe_direct(conn: Any, pool: Pool, specs: list[ColumnSpec], base: int, tally: _Tally) -> int:
-        """A unique build failed: the duplicates of the file, found in the pool table by _row_id order."""
-        table = _q(conn, pool.table_name)
-        if pool.keys:
-            keys = ", ".join(_q(conn, k) for k in pool.keys)
-            found = conn.execute(
-                text(
-                    f"SELECT {ROW_ID}, first_row, same FROM (SELECT {ROW_ID}, first_value({ROW_ID}) OVER w AS "
-                    f"first_row, CASE WHEN {ROW_HASH} = first_value({ROW_HASH}) OVER w THEN 1 ELSE 0 END AS same "
-                    f"FROM {table} WINDOW w AS (PARTITION BY {keys} ORDER BY {ROW_ID})) d WHERE {ROW_ID} <> first_row"
-                )
-            ).all()
-            labels = "、".join(s.label for s in specs if s.field_name in pool.keys)
-            differing = [
-                Reject(int(r[0]) - base, labels, f"主键（{labels}）与第 {int(r[1]) - base} 行重复且内容不同")
-                for r in found
-                if not r[2]
-            ]
-            tally.reject(differing, len(differing))
-            tally.unchanged += len(found) - len(differing)
-        else:
-            found = conn.execute(
-                text(
-                    f"SELECT {ROW_ID} FROM (SELECT {ROW_ID}, first_value({ROW_ID}) OVER (PARTITION BY {ROW_HASH} "
-                    f"ORDER BY {ROW_ID}) AS first_row FROM {table}) d WHERE {ROW_ID} <> first_row"
-                )
-            ).all()
-            tally.unchanged += len(found)
-        ids = [int(r[0]) for r in found]
-        for start in range(0, len(ids), 10_000):
-            conn.execute(
-                text(f"DELETE FROM {table} WHERE {ROW_ID} = ANY(:ids)"), {"ids": ids[start : start + 10_000]}
-            )
-        return len(ids)
-
-    def load_direct(
-        conn: Any,
-        ctx: Ctx,
-        pool: Pool,
-        specs: list[ColumnSpec],
-        reader: Any,
-        opts: Any,
-        batch_id: int,
-        tally: _Tally,
-        progress: Any,
-    ) -> int:
-        """COPY straight into the (emptied) pool table; returns the pool's row count afterwards."""
-        table = _q(conn, pool.table_name)
-        if not conn.execute(text(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")).scalar_one():
-            tally.deleted = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-            conn.execute(text(f"TRUNCATE {table}"))
-        indexes = _secondary_indexes(conn, pool.table_name)
-        for name, _definition, _unique in indexes:
-            conn.execute(text(f"DROP INDEX {_q(conn, name)}"))
-        sequence = conn.execute(
-            text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": pool.table_name, "c": ROW_ID}
-        ).scalar_one()
-        base = int(conn.execute(text("SELECT nextval(:s)"), {"s": sequence}).scalar_one())
-        fields = [s.field_name for s in specs]
-        names = [*fields, SUBJECT, BATCH, LOADED_AT, ROW_HASH, ROW_ID]
-        loaded_at = pa.scalar(ctx.clock.now().isoformat(sep=" "), pa.string())
-        header_map = validate.map_headers(reader.header, specs)
-        tally.warn([Reject(0, h, "表头未对应任何信息项，该列已忽略") for h in header_map.unknown])
-        cursor = conn.connection.driver_connection.cursor()
-        column_list = ", ".join(_q(conn, n) for n in names)
-        next_row, copied = 1, 0
-        copying = timed_phase("COPY into the pool table")
-        copying.__enter__()
-        with cursor.copy(
-            f"COPY {table} ({column_list}) FROM STDIN WITH (FORMAT csv)", writer=BoundedWriter(cursor)
-        ) as copy:
-            for raw in reader.batches():
-                checked = validate.validate_batch(
-                    raw, header_map, specs, next_row, ctx.clock.today(), pool.subject_field
-                )
-                next_row += raw.num_rows
-                tally.read += checked.read
-                tally.reject(checked.rejects, checked.read - checked.rows.num_rows)
-                tally.warn(checked.warnings)
-                rows = checked.rows
-                if (opts.reject_policy == RejectPolicy.ABORT and tally.rejected) or not rows.num_rows:
-                    continue
-                n = rows.num_rows
-                for start in range(0, n, SLICE_ROWS):  # small slices: hashes and CSV text stay a few MB
-                    part = rows.slice(start, SLICE_ROWS)
-                    size = part.num_rows
-                    out = pa.table(
-                        [
-                            *(part.column(f) for f in fields),
-                            part.column(SUBJECT_ID),
-                            pa.repeat(pa.scalar(batch_id, pa.int64()), size),
-                            pa.repeat(loaded_at, size),
-                            row_hashes(part, fields),
-                            pc.add(part.column(ROW_NUMBER), base),
-                        ],
-                        names=names,
-                    )
-                    copy.write(csv_bytes(out))
-                copied += n
-                if progress:
-                    progress(tally.read)
-        copying.__exit__()
-        if opts.reject_policy == RejectPolicy.ABORT and tally.rejected:
-            raise _Aborted(
-                f"有 {tally.rejected} 行未通过校验，按“有错即停”的策略整批未入库；请下载问题清单修正后重新加载"
-            )
-        conn.execute(text("SELECT setval(:s, :v)"), {"s": sequence, "v": base + next_row})
-        conn.execute(text(f"SET LOCAL maintenance_work_mem = '{ch.index_memory}'"))
-        removed = 0
-        building = timed_phase("rebuild indexes after COPY")
-        building.__enter__()
-        for _name, definition, unique in sorted(indexes, key=lambda i: not i[2]):  # unique ones first
-            if unique:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(text(definition))
-                    continue
-                except IntegrityError:  # the file repeats a key (or, without keys, a whole row)
-                    removed += dedupe_direct(conn, pool, specs, base, tally)
-            conn.execute(text(definition))
-        building.__exit__()
-        if opts.reject_policy == RejectPolicy.ABORT and tally.rejected:  # a repeated key with other content
-            raise _Aborted(
-                f"有 {tally.rejected} 行未通过校验，按“有错即停”的策略整批未入库；请下载问题清单修正后重新加载"
-            )
-        tally.staged = copied
-        tally.loaded = copied - removed
-        return tally.loaded
 
     def write_stage_once(conn: Any, specs: list[ColumnSpec], batches: Any, tally: _Tally, opts: Any) -> None:
         names = [*(s.field_name for s in specs), ROW_NUMBER, SUBJECT_ID]
@@ -1440,9 +1243,6 @@ def make_patched_load(ch: LoaderChanges, original_load: Callable[..., int]) -> C
         specs = [
             ColumnSpec(**{**s.__dict__, "required": s.required or s.field_name in key_set}) for s in specs
         ]
-        if ch.prefetch:
-            read_batches = reader.batches
-            reader.batches = lambda: prefetched(read_batches())
         batch_id = loader._start_batch(engine, ctx.clock, actor, pool, reader, opts)
         started = time.perf_counter()
         tally = _Tally()
@@ -1457,53 +1257,46 @@ def make_patched_load(ch: LoaderChanges, original_load: Callable[..., int]) -> C
                     before = conn.execute(
                         text("SELECT row_count FROM pool WHERE id = :id"), {"id": pool.id}
                     ).scalar_one()
-                bulk = opts.mode == LoadMode.REPLACE or before == 0
-                binary = any(s.data_type == DataType.BINARY for s in specs)
-                if ch.direct and pg and bulk and not binary:
-                    row_count = load_direct(conn, ctx, pool, specs, reader, opts, batch_id, tally, progress)
+                if not pg and ch.sqlite_client_hash:
+                    columns = ", ".join(f"{_q(conn, s.field_name)} TEXT" for s in specs)
+                    conn.execute(text(f"DROP TABLE IF EXISTS temp.{STAGE}"))
+                    conn.execute(
+                        text(
+                            f"CREATE TEMP TABLE {STAGE} ({columns}, {ROW_NUMBER} INTEGER, {SUBJECT_ID} TEXT, "
+                            f"{ROW_HASH} TEXT)"
+                        )
+                    )
                 else:
-                    if not pg and ch.sqlite_client_hash:
-                        columns = ", ".join(f"{_q(conn, s.field_name)} TEXT" for s in specs)
-                        conn.execute(text(f"DROP TABLE IF EXISTS temp.{STAGE}"))
-                        conn.execute(
-                            text(
-                                f"CREATE TEMP TABLE {STAGE} ({columns}, {ROW_NUMBER} INTEGER, {SUBJECT_ID} TEXT, "
-                                f"{ROW_HASH} TEXT)"
-                            )
-                        )
-                    else:
-                        loader._create_stage(conn, specs)
-                    batches = staged_batches(conn, ctx, pool, specs, reader, opts, tally, progress)
-                    with timed_phase("write stage (COPY / executemany)"):
-                        write_stage_once(conn, specs, batches, tally, opts)
-                    if pool.keys and ch.dup_precheck:
-                        keys = ", ".join(_q(conn, k) for k in pool.keys)
-                        with timed_phase("duplicate keys in file"):
-                            if pg:
-                                conn.execute(text(f"SET LOCAL work_mem = '{ch.index_memory}'"))
-                            repeated = conn.execute(
-                                text(
-                                    f"SELECT EXISTS (SELECT 1 FROM {STAGE} GROUP BY {keys} HAVING count(*) > 1)"
-                                )
-                            ).scalar_one()
-                            if pg:
-                                conn.execute(text("SET LOCAL work_mem = DEFAULT"))
-                        if repeated:
-                            loader._drop_duplicate_keys(conn, pool, tally, specs)
-                    elif pool.keys:
+                    loader._create_stage(conn, specs)
+                batches = staged_batches(conn, ctx, pool, specs, reader, opts, tally, progress)
+                with timed_phase("write stage (COPY / executemany)"):
+                    write_stage_once(conn, specs, batches, tally, opts)
+                if pool.keys and ch.dup_precheck:
+                    keys = ", ".join(_q(conn, k) for k in pool.keys)
+                    with timed_phase("duplicate keys in file"):
+                        if pg:
+                            conn.execute(text(f"SET LOCAL work_mem = '{ch.index_memory}'"))
+                        repeated = conn.execute(
+                            text(f"SELECT EXISTS (SELECT 1 FROM {STAGE} GROUP BY {keys} HAVING count(*) > 1)")
+                        ).scalar_one()
+                        if pg:
+                            conn.execute(text("SET LOCAL work_mem = DEFAULT"))
+                    if repeated:
                         loader._drop_duplicate_keys(conn, pool, tally, specs)
-                    if opts.reject_policy == RejectPolicy.ABORT and tally.rejected:
-                        raise _Aborted(
-                            f"有 {tally.rejected} 行未通过校验，按“有错即停”的策略整批未入库；请下载问题清单修正后重新加载"
-                        )
-                    with timed_phase("merge into pool"):
-                        row_count = merge_staged(
-                            conn, pool, specs, opts, batch_id, ctx.clock.now(), tally, before
-                        )
-                    if opts.reject_policy == RejectPolicy.ABORT and tally.rejected:
-                        raise _Aborted(f"有 {tally.rejected} 行与已有记录冲突，按“有错即停”的策略整批未入库")
-                    if not pg:
-                        conn.execute(text(f"DROP TABLE temp.{STAGE}"))
+                elif pool.keys:
+                    loader._drop_duplicate_keys(conn, pool, tally, specs)
+                if opts.reject_policy == RejectPolicy.ABORT and tally.rejected:
+                    raise _Aborted(
+                        f"有 {tally.rejected} 行未通过校验，按“有错即停”的策略整批未入库；请下载问题清单修正后重新加载"
+                    )
+                with timed_phase("merge into pool"):
+                    row_count = merge_staged(
+                        conn, pool, specs, opts, batch_id, ctx.clock.now(), tally, before
+                    )
+                if opts.reject_policy == RejectPolicy.ABORT and tally.rejected:
+                    raise _Aborted(f"有 {tally.rejected} 行与已有记录冲突，按“有错即停”的策略整批未入库")
+                if not pg:
+                    conn.execute(text(f"DROP TABLE temp.{STAGE}"))
                 finish(
                     conn, ctx, actor, pool, batch_id, tally, BatchStatus.SUCCEEDED, None, started, row_count
                 )
