@@ -33,11 +33,12 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import benchdb
 import catalog_vocab as vocab
 import httpx
 import readme_block
 import sqlalchemy
-from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
+from sqlalchemy import Connection, Engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
 from govdata.authz import system_actor
@@ -100,19 +101,7 @@ def fresh_database(db: str, url: str | None) -> str:
         for suffix in ("", "-wal", "-shm"):
             Path(path + suffix).unlink(missing_ok=True)
         return target
-    admin = make_url(url or DEFAULT_PG_URL).set(drivername="postgresql+psycopg")
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": BENCH_DB}).first()
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-    engine.dispose()
-    engine = make_engine(target)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return target
+    return benchdb.fresh_postgresql(url or DEFAULT_PG_URL, BENCH_DB)
 
 
 @dataclass

@@ -39,6 +39,7 @@ import httpx
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
+import benchdb  # noqa: E402
 import pool_load  # noqa: E402  (the population entry and file generator are shared)
 import readme_block  # noqa: E402
 
@@ -72,24 +73,7 @@ def bench_url(url: str | None) -> str:
 
 
 def fresh_database(url: str | None) -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from govdata.db import make_engine
-
-    admin = make_url(url or DEFAULT_PG_URL).set(drivername="postgresql+psycopg")
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": BENCH_DB}).first():
-            conn.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-    engine.dispose()
-    target = bench_url(url)
-    engine = make_engine(target)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return target
+    return benchdb.fresh_postgresql(url or DEFAULT_PG_URL, BENCH_DB)
 
 
 def set_up(target: str, rows: int) -> dict[str, Any]:

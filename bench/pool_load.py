@@ -38,6 +38,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import benchdb
 import readme_block
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -514,29 +515,13 @@ def bench_url(db: str, url: str | None) -> str:
 
 def fresh_database(db: str, url: str | None) -> str:
     """An empty bench database; never the test suite's `test` database itself."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from govdata.db import make_engine
 
     target = bench_url(db, url)
     if db == "sqlite":
         for suffix in ("", "-wal", "-shm"):
             Path(str(SQLITE_PATH) + suffix).unlink(missing_ok=True)
         return target
-    admin = make_url(url or DEFAULT_PG_URL).set(drivername="postgresql+psycopg")
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": BENCH_DB}).first()
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-    engine.dispose()
-    engine = make_engine(target)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return target
+    return benchdb.fresh_postgresql(url or DEFAULT_PG_URL, BENCH_DB)
 
 
 def build_entry(url: str) -> int:
