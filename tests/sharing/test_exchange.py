@@ -141,6 +141,14 @@ def test_refusals_are_explained_and_logged(
         select(func.count()).select_from(AuditEvent).where(AuditEvent.outcome == "refused")
     ).scalar()
     assert refused_events == 6
+    # The provider's usage report counts them per consumer and purpose, refusals included.
+    import datetime as dt
+
+    from govdata.sharing import queries
+
+    report = queries.usage(ctx, world.actor("gongan_officer"), dt.date(2026, 11, 1), dt.date(2026, 12, 31))
+    minzheng = next(u for u in report if u.consumer == world.orgs["minzheng"].name and u.purpose == PURPOSE)
+    assert (minzheng.calls, minzheng.refused, minzheng.records) == (3, 2, 1)
 
 
 def test_rate_limit_per_application(client: TestClient, ctx: Ctx, world: World) -> None:

@@ -8,7 +8,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 
 from govdata.authz import Actor, Permission, require
 from govdata.catalog.models import Resource, ResourceVersion
@@ -153,6 +153,7 @@ def usage(
             Organization.name,
             c.purpose,
             func.count(),
+            func.sum(case((c.outcome != "success", 1), else_=0)),
             func.sum(c.records),
             func.min(c.at),
             func.max(c.at),
@@ -171,15 +172,6 @@ def usage(
             stmt = stmt.where(c.resource_id.in_(region))
         elif Permission.AUDIT_READ not in actor.permissions:  # auditors see every entry's use
             stmt = stmt.where(c.provider_org_id == actor.org_id)
-    refused = dict(
-        ((row[0], row[1], row[2]), row[3])
-        for row in ctx.session.execute(
-            select(c.resource_id, Organization.name, c.purpose, func.count())
-            .join(Organization, Organization.id == c.consumer_org_id)
-            .where(c.at >= lo, c.at < hi, c.outcome != "success")
-            .group_by(c.resource_id, Organization.name, c.purpose)
-        ).all()
-    )
     found = ctx.session.execute(stmt).all()
     names = dict(
         ctx.session.execute(
@@ -195,10 +187,10 @@ def usage(
             consumer=row[1],
             purpose=row[2] or "",
             calls=int(row[3]),
-            refused=int(refused.get((row[0], row[1], row[2]), 0)),
-            records=int(row[4] or 0),
-            first_at=row[5],
-            last_at=row[6],
+            refused=int(row[4] or 0),
+            records=int(row[5] or 0),
+            first_at=row[6],
+            last_at=row[7],
         )
         for row in found
     ]
