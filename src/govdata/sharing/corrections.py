@@ -201,9 +201,7 @@ class _GrantCache:
                         or ""
                     )
                 items = {i for i in row.items.split(",") if i}
-                rules = {
-                    k: masking.MaskRule(v) for k, v in json.loads(row.masking or "{}").items() if k in items
-                }
+                rules = masking.rules_from_json(row.masking, items)
                 key = masking_key(self.secret, int(row.consumer_org_id))
                 self.found[grant_id] = _Grant(items=items, rules=rules, key=key)
         return self.found[grant_id]

@@ -11,7 +11,6 @@ import datetime as dt
 import decimal
 import hashlib
 import hmac
-import json
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -247,7 +246,7 @@ def authorise(ctx: Ctx, runtime: Runtime, caller: Caller, purpose: str, operatio
     shape = runtime.shape(ctx, row.pool_id, row.version_id)
     live = {name: data_type for name, data_type, _length, retired in shape if not retired}
     items = [i for i in grant.items if i in live]
-    rules = {k: masking.MaskRule(v) for k, v in _json(grant.masking).items() if k in items}
+    rules = masking.rules_from_json(grant.masking, items)
     rules[ROW_ID] = masking.MaskRule.NONE
     if row.subject_field in rules:  # the subject column holds that item's value: masked alike
         rules[SUBJECT] = rules[row.subject_field]
@@ -268,11 +267,6 @@ def authorise(ctx: Ctx, runtime: Runtime, caller: Caller, purpose: str, operatio
         purpose=purpose,
         statements=runtime.statements,
     )
-
-
-def _json(raw: str) -> dict[str, str]:
-    data = json.loads(raw or "{}")
-    return data if isinstance(data, dict) else {}
 
 
 def masking_key(secret: str, consumer_org_id: int) -> bytes:

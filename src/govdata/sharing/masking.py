@@ -9,8 +9,9 @@ raise; when a value does not have the expected shape it is masked whole, so mask
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
 
@@ -534,3 +535,11 @@ def default_rule(
     if str(data_type) in _DATE_TYPES:
         return MaskRule.YEAR_ONLY
     return MaskRule.REDACT
+
+
+def rules_from_json(raw: str | None, only: Collection[str] | None = None) -> dict[str, MaskRule]:
+    """Rules as grants and requests store them (JSON item → rule), limited to `only` when given."""
+    data = json.loads(raw or "{}")
+    if not isinstance(data, dict):
+        return {}
+    return {k: MaskRule(v) for k, v in data.items() if only is None or k in only}

@@ -294,7 +294,7 @@ def open_access(ctx: Ctx, actor: Actor, request_id: int) -> ShareRequest:
     check(request.state, Action.OPEN_ACCESS, RequestState.GRANTED)
     items = [i for i in (request.approved_items or request.items).split(",") if i]
     scope = parse_filter(request.approved_filter or request.row_filter, set(_version_fields(ctx, request)))
-    rules = {k: masking.MaskRule(v) for k, v in json.loads(request.approved_masking or "{}").items()}
+    rules = masking.rules_from_json(request.approved_masking)
     request.due_date = None
     _step(ctx, actor, request, RequestState.GRANTED, "数据主管机构开通共享权限")
     _grant(ctx, actor, request, items, scope, request.approved_days or request.duration_days, rules)
