@@ -3,6 +3,7 @@
 from govdata.audit import models as audit_models
 from govdata.catalog import models as catalog_models
 from govdata.db import Base
+from govdata.opendata import models as opendata_models
 from govdata.org import models as org_models
 from govdata.pool import models as pool_models
 from govdata.quality import models as quality_models
@@ -15,6 +16,7 @@ __all__ = [
     "audit_models",
     "catalog_models",
     "metadata",
+    "opendata_models",
     "org_models",
     "pool_models",
     "quality_models",

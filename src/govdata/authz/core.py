@@ -38,9 +38,20 @@ class Permission(StrEnum):
     SHARE_COORDINATE = "share.coordinate"  # open access (SC25), coordinate (SHARE-4), decide disputes (SHARE-9)
     SHARE_APP = "share.app"  # own department's application credentials for the exchange API
     SHARE_USAGE = "share.usage"  # usage reports of own entries (SHARE-6) or, for the authority, the level's
+    OPEN_LIST = "open.list"  # compile and submit own department's open listings (OPEN-2)
+    OPEN_REVIEW = "open.review"  # review and publish the level's open catalog; suspend risky data (OPEN-2, OPEN-5)
+    OPEN_ANSWER = "open.answer"  # answer applications, withdrawals, corrections and comments on own listings
+    OPEN_SUPERVISE = "open.supervise"  # suspend users (OPEN-7), review appeals, public demands, development (DEV-2)
+    OPEN_USE = "open.use"  # download, API, apply, comment: an authenticated identity (OPEN-4)
 
 
-_GOV_READ = {Permission.CATALOG_READ, Permission.PROFILE_READ, Permission.TOKEN_OWN, Permission.SHARE_READ}
+_GOV_READ = {
+    Permission.CATALOG_READ,
+    Permission.PROFILE_READ,
+    Permission.TOKEN_OWN,
+    Permission.SHARE_READ,
+    Permission.OPEN_USE,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AUTHORITY_ADMIN: frozenset(
@@ -62,6 +73,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.THEME_MANAGE,
             Permission.SHARE_COORDINATE,
             Permission.SHARE_USAGE,
+            Permission.OPEN_REVIEW,
+            Permission.OPEN_SUPERVISE,
         }
     ),
     Role.AUTHORITY_REVIEWER: frozenset(
@@ -76,6 +89,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.BASE_READ,
             Permission.SHARE_COORDINATE,
             Permission.SHARE_USAGE,
+            Permission.OPEN_REVIEW,
+            Permission.OPEN_SUPERVISE,
         }
     ),
     Role.DEPT_OFFICER: frozenset(
@@ -91,12 +106,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARE_ANSWER,
             Permission.SHARE_APP,
             Permission.SHARE_USAGE,
+            Permission.OPEN_LIST,
+            Permission.OPEN_ANSWER,
         }
     ),
     Role.DEPT_USER: frozenset(
         _GOV_READ | {Permission.DEMAND_CREATE, Permission.POOL_READ, Permission.SHARE_REQUEST}
     ),
-    Role.PUBLIC_USER: frozenset({Permission.TOKEN_OWN}),
+    Role.PUBLIC_USER: frozenset({Permission.TOKEN_OWN, Permission.OPEN_USE}),
     Role.AUDITOR: frozenset(
         _GOV_READ | {Permission.AUDIT_READ, Permission.AUDIT_VERIFY, Permission.SHARE_USAGE}
     ),

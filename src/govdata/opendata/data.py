@@ -1,0 +1,224 @@
+"""The rows an open listing lets out, de-identified as the listing records, and the files they are served in.
+
+Every file carries its source and retrieval date (OPEN-7, AB36, SX20): a leading `#` line in CSV (pandas reads
+it with `comment="#"`), a 数据说明 sheet in XLSX, and `source` / `retrieved` fields around the records in JSON.
+Rows are read by keyset on the row id in chunks, so memory stays flat whatever the pool's size.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import hashlib
+import hmac
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import Table, func, select
+
+from govdata.context import Ctx
+from govdata.opendata.models import OpenListing, Treatment
+from govdata.org.models import Organization
+from govdata.org.service import get_setting
+from govdata.pool.models import Pool
+from govdata.pool.tables import ROW_ID, pool_table
+from govdata.sharing.masking import Masker, MaskRule
+
+CHUNK = 20_000
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json; charset=utf-8",
+}
+_XLSX_SHEET_ROWS = 1_000_000  # a sheet holds 1,048,576 rows; larger data continues on the next sheet
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What a user must cite (AB36): the body, the dataset, the portal and the retrieval date."""
+
+    org_name: str
+    title: str
+    portal: str
+    url: str
+    retrieved: dt.date
+
+    def line(self) -> str:
+        return (
+            f"数据来源：{self.org_name}《{self.title}》，{self.portal}（{self.url}）；获取日期：{self.retrieved.isoformat()}。"
+            "使用时请注明数据来源和获取日期。"
+        )
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The opened items in order: field names, Chinese labels, and the masker that applies the treatments."""
+
+    fields: list[str]
+    labels: list[str]
+    masker: Masker
+
+
+def columns(ctx: Ctx, listing: OpenListing, *, only: list[str] | None = None) -> Columns:
+    opened = [
+        i for i in listing.items if i.treatment != Treatment.REMOVE and (only is None or i.field_name in only)
+    ]
+    rules = {
+        i.field_name: MaskRule(i.rule) if i.treatment != Treatment.KEEP else MaskRule.NONE for i in opened
+    }
+    secret = get_setting(ctx.session, "secret_key") or ""
+    key = hmac.new(secret.encode(), f"open:{listing.id}".encode(), hashlib.sha256).digest()
+    return Columns(
+        fields=[i.field_name for i in opened],
+        labels=[i.name for i in opened],
+        masker=Masker(rules, key=key, today=ctx.clock.today()),
+    )
+
+
+def citation(ctx: Ctx, listing: OpenListing, base_url: str) -> Citation:
+    org = ctx.session.get(Organization, listing.org_id)
+    return Citation(
+        org_name=org.name if org else "",
+        title=listing.title,
+        portal=ctx.profile.bodies.open_portal,
+        url=f"{base_url.rstrip('/')}/open/datasets/{listing.id}",
+        retrieved=ctx.clock.today(),
+    )
+
+
+def _table(ctx: Ctx, listing: OpenListing) -> Table | None:
+    pool = ctx.session.execute(
+        select(Pool).where(Pool.resource_id == listing.resource_id)
+    ).scalar_one_or_none()
+    return pool_table(pool) if pool is not None else None
+
+
+def row_count(ctx: Ctx, listing: OpenListing) -> int:
+    table = _table(ctx, listing)
+    if table is None:
+        return 0
+    return int(ctx.session.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def batches(
+    ctx: Ctx, listing: OpenListing, cols: Columns, *, limit: int | None = None
+) -> Iterator[list[list[object]]]:
+    """De-identified rows (lists in `cols.fields` order), chunk by chunk."""
+    table = _table(ctx, listing)
+    if table is None:
+        return
+    present = [f for f in cols.fields if f in table.c]
+    stmt = select(table.c[ROW_ID], *[table.c[f] for f in present]).order_by(table.c[ROW_ID])
+    after, left = 0, limit
+    while left is None or left > 0:
+        size = CHUNK if left is None else min(CHUNK, left)
+        raw = ctx.session.execute(stmt.where(table.c[ROW_ID] > after).limit(size)).all()
+        if not raw:
+            return
+        after = raw[-1][0]
+        masked = {f: cols.masker.column(f, [r[n + 1] for r in raw]) for n, f in enumerate(present)}
+        empty = [None] * len(raw)
+        yield [list(values) for values in zip(*(masked.get(f, empty) for f in cols.fields), strict=True)]
+        if left is not None:
+            left -= len(raw)
+
+
+def preview(ctx: Ctx, listing: OpenListing, rows: int = 10) -> tuple[Columns, list[list[object]]]:
+    cols = columns(ctx, listing)
+    out: list[list[object]] = []
+    for chunk in batches(ctx, listing, cols, limit=rows):
+        out.extend(chunk)
+    return cols, out
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return value
+
+
+def csv_chunks(
+    cols: Columns, cite: Citation, chunks: Iterator[list[list[object]]]
+) -> Iterator[tuple[bytes, int]]:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    out.write("\ufeff# " + cite.line() + "\n")
+    writer.writerow(cols.fields)
+    yield out.getvalue().encode(), 0
+    for rows in chunks:
+        out.seek(0)
+        out.truncate()
+        writer.writerows(rows)
+        yield out.getvalue().encode(), len(rows)
+
+
+def json_chunks(
+    cols: Columns, cite: Citation, chunks: Iterator[list[list[object]]]
+) -> Iterator[tuple[bytes, int]]:
+    head = {
+        "source": cite.line(),
+        "publisher": cite.org_name,
+        "dataset": cite.title,
+        "url": cite.url,
+        "retrieved": cite.retrieved.isoformat(),
+        "fields": [{"name": f, "title": t} for f, t in zip(cols.fields, cols.labels, strict=True)],
+    }
+    opening = json.dumps(head, ensure_ascii=False)[:-1] + ', "records": ['
+    yield opening.encode(), 0
+    first = True
+    names = cols.fields
+    for rows in chunks:
+        parts = [
+            json.dumps(dict(zip(names, map(_cell, row), strict=True)), ensure_ascii=False) for row in rows
+        ]
+        text = ",\n".join(parts)
+        yield ((text if first else ",\n" + text) if parts else "").encode(), len(rows)
+        first = first and not parts
+    yield b"]}\n", 0
+
+
+def xlsx_chunks(
+    cols: Columns, cite: Citation, chunks: Iterator[list[list[object]]]
+) -> Iterator[tuple[bytes, int]]:
+    """A write-only workbook on a temporary file (constant memory), streamed out when complete."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    about = book.create_sheet("数据说明")
+    about.append([cite.line()])
+    about.append(["信息项", "名称"])
+    for field, label in zip(cols.fields, cols.labels, strict=True):
+        about.append([field, label])
+    sheet, on_sheet, sheets, sent = None, 0, 0, 0
+    for rows in chunks:
+        for row in rows:
+            if sheet is None or on_sheet >= _XLSX_SHEET_ROWS:
+                sheets += 1
+                sheet = book.create_sheet("数据" if sheets == 1 else f"数据{sheets}")
+                sheet.append(cols.labels)
+                on_sheet = 0
+            sheet.append([_cell(v) for v in row])
+            on_sheet += 1
+        sent += len(rows)
+    if sheet is None:
+        book.create_sheet("数据").append(cols.labels)
+    fd, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(fd)
+    try:
+        book.save(path)
+        with open(path, "rb") as f:
+            while block := f.read(1 << 20):
+                yield block, 0
+    finally:
+        os.unlink(path)
+    yield b"", sent
+
+
+WRITERS = {"csv": csv_chunks, "json": json_chunks, "xlsx": xlsx_chunks}

@@ -1,0 +1,143 @@
+"""Search over the published open catalog, with facets, on SQLite and PostgreSQL alike.
+
+The same gram scheme as the catalog's (`catalog.search`): a published listing stores the bigrams of its Chinese
+text and its ASCII words; every term of a query must hit all its grams, and the candidates are then checked for
+the exact substring. The portal, the CKAN `package_search` and the DCAT catalog all call `search` here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, Select, and_, delete, desc, func, insert, literal, or_, select
+from sqlalchemy.orm import Session
+
+from govdata.catalog import search as grams
+from govdata.catalog.models import OpenType, UpdateCycle
+from govdata.opendata.models import ListingGram, ListingState, OpenListing
+from govdata.org.models import Organization
+
+FACETS = ("org", "domain", "format", "open_type", "update_cycle")
+SORTS = {
+    "newest": (desc(OpenListing.published_at), desc(OpenListing.id)),
+    "updated": (desc(OpenListing.updated_at), desc(OpenListing.id)),
+    "title": (OpenListing.title, OpenListing.id),
+    "downloads": (desc(OpenListing.download_count), desc(OpenListing.id)),
+}
+LISTED = (ListingState.PUBLISHED, ListingState.SUSPENDED)  # suspended ones stay visible, marked, without data
+
+
+def document(listing: OpenListing, org_name: str) -> str:
+    parts = [listing.title, listing.summary, listing.domain, listing.tags.replace(",", " "), org_name]
+    parts.extend(item.name for item in listing.items if item.treatment != "remove")
+    return grams.normalise(" ".join(parts))
+
+
+def index(session: Session, listing: OpenListing) -> None:
+    unindex(session, listing.id)
+    org = session.get(Organization, listing.org_id)
+    listing.search_text = document(listing, org.name if org else "")
+    rows = [{"gram": g, "listing_id": listing.id} for g in sorted(grams.grams(listing.search_text))]
+    if rows:
+        session.execute(insert(ListingGram), rows)
+
+
+def unindex(session: Session, listing_id: int) -> None:
+    session.execute(delete(ListingGram).where(ListingGram.listing_id == listing_id))
+
+
+@dataclass
+class Query:
+    q: str = ""
+    org_ids: list[int] = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
+    formats: list[str] = field(default_factory=list)
+    open_types: list[OpenType] = field(default_factory=list)
+    update_cycles: list[UpdateCycle] = field(default_factory=list)
+    region_path: str | None = None  # one portal per level (OPEN-3): this level and below
+    sort: str = "newest"
+    offset: int = 0
+    limit: int = 20
+
+
+@dataclass
+class Result:
+    total: int
+    listings: list[OpenListing]
+    facets: dict[str, list[tuple[str, int]]]
+
+
+def _text_filter(q: str) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    for term in grams.query_terms(q):
+        needed = sorted(grams.term_grams(term))
+        if needed:
+            hits = (
+                select(ListingGram.listing_id)
+                .where(ListingGram.gram.in_(needed))
+                .group_by(ListingGram.listing_id)
+                .having(func.count() == len(needed))
+            )
+            conditions.append(OpenListing.id.in_(hits))
+        conditions.append(OpenListing.search_text.like(grams.like_pattern(term), escape="\\"))
+    return conditions
+
+
+def _conditions(query: Query, skip: str | None = None) -> list[ColumnElement[bool]]:
+    """Filters of the query; `skip` leaves one facet's own filter out so its counts show the alternatives."""
+    out: list[ColumnElement[bool]] = [OpenListing.state.in_(LISTED), *_text_filter(query.q)]
+    if query.region_path:
+        out.append(OpenListing.region_path.startswith(query.region_path))
+    if query.org_ids and skip != "org":
+        out.append(OpenListing.org_id.in_(query.org_ids))
+    if query.domains and skip != "domain":
+        out.append(OpenListing.domain.in_(query.domains))
+    if query.open_types and skip != "open_type":
+        out.append(OpenListing.open_type.in_(query.open_types))
+    if query.update_cycles and skip != "update_cycle":
+        out.append(OpenListing.update_cycle.in_(query.update_cycles))
+    if query.formats and skip != "format":
+        out.append(or_(*[_has_format(f) for f in query.formats]))
+    return out
+
+
+def _has_format(fmt: str) -> ColumnElement[bool]:
+    return (literal(",") + OpenListing.formats + literal(",")).like(f"%,{fmt},%")
+
+
+def _facet(session: Session, query: Query, name: str, limit: int) -> list[tuple[str, int]]:
+    where = and_(*_conditions(query, skip=name))
+    if name == "format":
+        counts = []
+        for fmt in ("csv", "xlsx", "json"):
+            n = session.execute(select(func.count()).where(where, _has_format(fmt))).scalar_one()
+            if n:
+                counts.append((fmt, n))
+        return sorted(counts, key=lambda c: -c[1])[:limit]
+    column = {
+        "org": OpenListing.org_id,
+        "domain": OpenListing.domain,
+        "open_type": OpenListing.open_type,
+        "update_cycle": OpenListing.update_cycle,
+    }[name]
+    n = func.count().label("n")
+    stmt: Select[tuple[object, int]] = (
+        select(column, n).where(where).group_by(column).order_by(desc(n), column).limit(limit)
+    )
+    return [(str(getattr(value, "value", value)), count) for value, count in session.execute(stmt).all()]
+
+
+def search(
+    session: Session, query: Query, *, facets: Sequence[str] = FACETS, facet_limit: int = 50
+) -> Result:
+    where = _conditions(query)
+    total = session.execute(select(func.count()).select_from(OpenListing).where(*where)).scalar_one()
+    order = SORTS.get(query.sort, SORTS["newest"])
+    listings = list(
+        session.scalars(
+            select(OpenListing).where(*where).order_by(*order).offset(query.offset).limit(query.limit)
+        )
+    )
+    found = {name: _facet(session, query, name, facet_limit) for name in facets if name in FACETS}
+    return Result(total=total, listings=listings, facets=found)
