@@ -185,6 +185,15 @@ def create_app(
     from govdata.catalog import web as catalog_web
     from govdata.catalog import web_editor as catalog_web_editor
     from govdata.catalog import web_review as catalog_web_review
+    from govdata.opendata import api as opendata_api
+    from govdata.opendata import apply_api as opendata_apply_api
+    from govdata.opendata import ckan as opendata_ckan
+    from govdata.opendata import dcat as opendata_dcat
+    from govdata.opendata import feedback_api as opendata_feedback_api
+    from govdata.opendata import web_apply as opendata_web_apply
+    from govdata.opendata import web_feedback as opendata_web_feedback
+    from govdata.opendata import web_listings as opendata_web_listings
+    from govdata.opendata import web_portal as opendata_web_portal
     from govdata.org import api as org_api
     from govdata.org import web as org_web
     from govdata.pool import api as pool_api
@@ -210,8 +219,12 @@ def create_app(
         pool_api.router,
         quality_api.router,
         sharing_api.router,
+        opendata_api.router,
+        opendata_apply_api.router,
+        opendata_feedback_api.router,
     ):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(opendata_ckan.router)  # CKAN's own paths: /api/3/action/… and /api/action/…
     for router in (
         org_web.router,
         catalog_web_editor.router,
@@ -223,6 +236,11 @@ def create_app(
         pool_web_themes.router,
         quality_web.router,
         sharing_web.router,
+        opendata_dcat.router,
+        opendata_web_apply.router,
+        opendata_web_feedback.router,
+        opendata_web_listings.router,
+        opendata_web_portal.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")

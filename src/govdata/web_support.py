@@ -82,8 +82,22 @@ def page_actor(request: Request, ctx: CtxDep) -> Actor:
     return actor
 
 
+def visitor_actor(request: Request, ctx: CtxDep) -> Actor | None:
+    """Public pages (the open portal): the logged-in user if any, else an anonymous visitor (None)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    found = org_service.resolve_web_session(ctx, cookie) if cookie else None
+    if found is None:
+        token = _bearer(request)
+        return org_service.resolve_api_token(ctx, token) if token else None
+    actor, csrf = found
+    request.state.csrf_token = csrf
+    request.state.actor = actor
+    return actor
+
+
 ApiActor = Annotated[Actor, Depends(api_actor)]
 PageActor = Annotated[Actor, Depends(page_actor)]
+VisitorActor = Annotated[Actor | None, Depends(visitor_actor)]
 
 
 async def check_csrf(request: Request, actor: PageActor) -> None:
