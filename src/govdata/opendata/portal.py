@@ -34,7 +34,9 @@ class Access:
     retrieval_id: int
 
 
-def active_application(ctx: Ctx, actor: Actor, listing_id: int, *, sandbox: bool = False) -> OpenApplication | None:
+def active_application(
+    ctx: Ctx, actor: Actor, listing_id: int, *, sandbox: bool = False
+) -> OpenApplication | None:
     """The actor's signed application for a conditional listing that is within its term today."""
     if actor.user_id is None:
         return None
@@ -61,7 +63,9 @@ def granted_items(ctx: Ctx, actor: Actor, listing: OpenListing) -> tuple[list[st
         return None, None
     application = active_application(ctx, actor, listing.id)
     if application is None:
-        raise Forbidden("该数据集为有条件开放：须先提交申请，经提供部门同意并在线签署安全承诺书和数据使用协议后方可获取")
+        raise Forbidden(
+            "该数据集为有条件开放：须先提交申请，经提供部门同意并在线签署安全承诺书和数据使用协议后方可获取"
+        )
     items = [i for i in (application.approved_items or application.items).split(",") if i]
     return items, application.id
 
@@ -74,7 +78,9 @@ def retrieve(ctx: Ctx, actor: Actor, listing_id: int, channel: str, fmt: str | N
     listing = get_listing(ctx, listing_id)
     require_usable(listing)
     if fmt is not None and fmt not in listing.formats.split(","):
-        raise InvalidInput(f"该数据集不提供 {fmt.upper()} 格式（可选：{listing.formats.upper().replace(',', '、')}）")
+        raise InvalidInput(
+            f"该数据集不提供 {fmt.upper()} 格式（可选：{listing.formats.upper().replace(',', '、')}）"
+        )
     items, application_id = granted_items(ctx, actor, listing)
     taken = Retrieval(
         listing_id=listing.id,
