@@ -105,27 +105,37 @@ def row_count(ctx: Ctx, listing: OpenListing) -> int:
     return int(ctx.session.execute(select(func.count()).select_from(table)).scalar_one())
 
 
+def page(
+    ctx: Ctx, listing: OpenListing, cols: Columns, *, after: int = 0, limit: int = CHUNK
+) -> tuple[list[list[object]], int | None]:
+    """One keyset page of de-identified rows (lists in `cols.fields` order) and the last row id read."""
+    table = _table(ctx, listing)
+    if table is None:
+        return [], None
+    present = [f for f in cols.fields if f in table.c]
+    stmt = select(table.c[ROW_ID], *[table.c[f] for f in present]).order_by(table.c[ROW_ID])
+    raw = ctx.session.execute(stmt.where(table.c[ROW_ID] > after).limit(limit)).all()
+    if not raw:
+        return [], None
+    masked = {f: cols.masker.column(f, [r[n + 1] for r in raw]) for n, f in enumerate(present)}
+    empty = [None] * len(raw)
+    rows = [list(values) for values in zip(*(masked.get(f, empty) for f in cols.fields), strict=True)]
+    return rows, raw[-1][0]
+
+
 def batches(
     ctx: Ctx, listing: OpenListing, cols: Columns, *, limit: int | None = None
 ) -> Iterator[list[list[object]]]:
-    """De-identified rows (lists in `cols.fields` order), chunk by chunk."""
-    table = _table(ctx, listing)
-    if table is None:
-        return
-    present = [f for f in cols.fields if f in table.c]
-    stmt = select(table.c[ROW_ID], *[table.c[f] for f in present]).order_by(table.c[ROW_ID])
+    """De-identified rows chunk by chunk: memory stays flat whatever the pool's size."""
     after, left = 0, limit
     while left is None or left > 0:
-        size = CHUNK if left is None else min(CHUNK, left)
-        raw = ctx.session.execute(stmt.where(table.c[ROW_ID] > after).limit(size)).all()
-        if not raw:
+        rows, last = page(ctx, listing, cols, after=after, limit=CHUNK if left is None else min(CHUNK, left))
+        if last is None:
             return
-        after = raw[-1][0]
-        masked = {f: cols.masker.column(f, [r[n + 1] for r in raw]) for n, f in enumerate(present)}
-        empty = [None] * len(raw)
-        yield [list(values) for values in zip(*(masked.get(f, empty) for f in cols.fields), strict=True)]
+        yield rows
+        after = last
         if left is not None:
-            left -= len(raw)
+            left -= len(rows)
 
 
 def preview(ctx: Ctx, listing: OpenListing, rows: int = 10) -> tuple[Columns, list[list[object]]]:
@@ -136,7 +146,7 @@ def preview(ctx: Ctx, listing: OpenListing, rows: int = 10) -> tuple[Columns, li
     return cols, out
 
 
-def _cell(value: object) -> object:
+def cell(value: object) -> object:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -176,7 +186,7 @@ def json_chunks(
     names = cols.fields
     for rows in chunks:
         parts = [
-            json.dumps(dict(zip(names, map(_cell, row), strict=True)), ensure_ascii=False) for row in rows
+            json.dumps(dict(zip(names, map(cell, row), strict=True)), ensure_ascii=False) for row in rows
         ]
         text = ",\n".join(parts)
         yield ((text if first else ",\n" + text) if parts else "").encode(), len(rows)
@@ -204,7 +214,7 @@ def xlsx_chunks(
                 sheet = book.create_sheet("数据" if sheets == 1 else f"数据{sheets}")
                 sheet.append(cols.labels)
                 on_sheet = 0
-            sheet.append([_cell(v) for v in row])
+            sheet.append([cell(v) for v in row])
             on_sheet += 1
         sent += len(rows)
     if sheet is None:

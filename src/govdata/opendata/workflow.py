@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from govdata import labels
 from govdata.catalog.models import OpenType
 from govdata.errors import InvalidTransition
 from govdata.opendata.models import ListingState, Treatment
@@ -39,11 +40,7 @@ MOVE_LABELS: dict[str, str] = {
     "revise": "重新编制",
 }
 
-OPEN_TYPE_LABELS: dict[OpenType, str] = {
-    OpenType.UNCONDITIONAL: "无条件开放",
-    OpenType.CONDITIONAL: "有条件开放",
-    OpenType.NONE: "不予开放",
-}
+OPEN_TYPE_LABELS: dict[OpenType, str] = labels.OPEN_TYPE
 
 TREATMENT_LABELS: dict[Treatment, str] = {
     Treatment.KEEP: "原样开放",
