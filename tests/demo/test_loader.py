@@ -69,8 +69,31 @@ def test_demo_sharing_has_every_request_state_and_calls_on_record(ctx: Ctx) -> N
     assert {"granted", "pending", "awaiting_access", "refused", "coordinating"} <= {s.value for s in states}
     calls = ctx.session.execute(select(func.count(), func.sum(ExchangeCall.records))).one()
     assert calls[0] >= 4 and calls[1] >= 12
-    reviewer = actor_for(ctx.session.execute(select(User).where(User.username == "prov_reviewer")).scalar_one())
+    reviewer = actor_for(
+        ctx.session.execute(select(User).where(User.username == "prov_reviewer")).scalar_one()
+    )
     overdue = queries.overdue_requests(ctx, reviewer)
     assert overdue and all(row.due and row.due.overdue for row in overdue)
     today = ctx.clock.today()
     assert queries.usage(ctx, reviewer, today.replace(day=1), today)
+
+
+def test_demo_open_portal_has_listings_in_every_state_and_downloads(ctx: Ctx) -> None:
+    from govdata.opendata.models import ListingState, OpenListing, Retrieval
+
+    load_demo(ctx)
+    ctx.session.commit()
+    states = dict(
+        ctx.session.execute(select(OpenListing.state, func.count()).group_by(OpenListing.state)).all()
+    )
+    assert {ListingState.DRAFT, ListingState.SUBMITTED, ListingState.RETURNED, ListingState.SUSPENDED} <= set(
+        states
+    )
+    assert states[ListingState.PUBLISHED] >= 10
+    types = set(
+        ctx.session.scalars(select(OpenListing.open_type).where(OpenListing.state == ListingState.PUBLISHED))
+    )
+    assert {"unconditional", "conditional", "none"} <= {t.value for t in types}
+    ctx.session.expire_all()
+    taken = ctx.session.scalars(select(Retrieval)).all()
+    assert taken and all(t.rows for t in taken), [(t.listing_id, t.rows) for t in taken]

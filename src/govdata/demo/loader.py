@@ -13,7 +13,9 @@ from govdata.catalog.models import Resource, TriggerKind
 from govdata.catalog.schemas import CreateEntryIn, DemandIn, EditEntryIn, TriggerIn
 from govdata.context import Ctx
 from govdata.demo import content, pools
+from govdata.demo.opendata import load_demo_open
 from govdata.demo.sharing import load_demo_sharing
+from govdata.opendata.models import ListingState, OpenListing
 from govdata.org.models import Organization, OrgKind, Region, RegionLevel, Role, SubjectKind, User
 from govdata.org.service import (
     NewUser,
@@ -82,6 +84,11 @@ def load_demo(ctx: Ctx) -> DemoReport:
         "资源池": len(ctx.session.execute(select(Pool.id)).all()),
         "归集数据行": ctx.session.execute(select(func.coalesce(func.sum(Pool.row_count), 0))).scalar_one(),
         "共享申请": len(ctx.session.execute(select(ShareRequest.id)).all()),
+        "开放数据集（已发布）": len(
+            ctx.session.execute(
+                select(OpenListing.id).where(OpenListing.state == ListingState.PUBLISHED)
+            ).all()
+        ),
     }
     return report
 
@@ -191,7 +198,9 @@ def _load(ctx: Ctx, sys: Actor) -> str | None:
         officer = officers[orgs[row["org_key"]].id]
         fields = {k: v for k, v in row.items() if k not in ("org_key", "expected_match_key")}
         demands.create_demand(ctx, officer, DemandIn.model_validate(fields))
-    return load_demo_sharing(ctx, created, officers, {key: org.id for key, org in orgs.items()})
+    credential = load_demo_sharing(ctx, created, officers, {key: org.id for key, org in orgs.items()})
+    load_demo_open(ctx, created, officers, reviewer_for)
+    return credential
 
 
 def _workdays_ago(ctx: Ctx, n: int) -> dt.date:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from govdata.audit.service import record
 from govdata.authz import Actor, Permission, can, in_jurisdiction, require
-from govdata.catalog.models import OpenType, Resource, ResourceVersion
+from govdata.catalog.models import DataItem, OpenType, Resource, ResourceVersion
 from govdata.catalog.service import get_resource
 from govdata.context import Ctx
 from govdata.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -23,7 +23,7 @@ from govdata.opendata.models import ListingState, ListingStep, OpenListing, Open
 from govdata.opendata.schemas import ListingIn, ListingItemIn, ReviewIn
 from govdata.opendata.workflow import FORMAT_LABELS, OPEN_TYPE_LABELS, check
 from govdata.profiles.schema import Limit
-from govdata.sharing.masking import MaskRule
+from govdata.sharing.masking import MaskRule, default_rule
 
 MASK_RULES = frozenset(
     {
@@ -52,6 +52,20 @@ def get_listing(ctx: Ctx, listing_id: int) -> OpenListing:
 def needs_deidentification(item: OpenListingItem | object) -> bool:
     """Personal identifiers and sensitivity 3-4 (敏感 / 核心) never open as held (OPEN-1)."""
     return getattr(item, "sensitivity", 1) >= 3 or str(getattr(item, "identifier_kind", "")) == "person"
+
+
+def default_treatment(item: DataItem) -> tuple[Treatment, MaskRule]:
+    """The safe proposal for an item: core data removed, personal or sensitive data masked or generalised by its
+    semantics (as the sharing exchange would mask it), the rest opened as held."""
+    if item.sensitivity >= 4:
+        return Treatment.REMOVE, MaskRule.NONE
+    rule = default_rule(
+        field_name=item.field_name, item_name=item.name, identifier_kind=item.identifier_kind.value,
+        data_type=item.data_type.value, sensitivity=item.sensitivity,
+    )  # fmt: skip
+    if rule == MaskRule.NONE:
+        return (Treatment.REMOVE, rule) if needs_deidentification(item) else (Treatment.KEEP, rule)
+    return (Treatment.GENERALISE if rule in GENERALISE_RULES else Treatment.MASK), rule
 
 
 def _step(

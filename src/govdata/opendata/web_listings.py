@@ -33,7 +33,7 @@ from govdata.opendata.workflow import (
     TREATMENT_LABELS,
 )
 from govdata.org.models import Organization
-from govdata.sharing.masking import MASK_RULE_LABELS, MaskRule, default_rule
+from govdata.sharing.masking import MASK_RULE_LABELS
 from govdata.validation import validation_message
 from govdata.web_support import CtxDep, PageActor, check_csrf, render
 
@@ -82,10 +82,6 @@ def _item_rows(
     rows = []
     for item in version.items:
         sensitive = needs_deidentification(item)
-        proposed = default_rule(
-            field_name=item.field_name, item_name=item.name, identifier_kind=item.identifier_kind.value,
-            data_type=item.data_type.value, sensitivity=item.sensitivity,
-        )  # fmt: skip
         if form is not None:
             treatment, rule = (
                 form.get(f"treatment-{item.field_name}", "remove"),
@@ -93,14 +89,9 @@ def _item_rows(
             )
         elif item.field_name in held:
             treatment, rule = held[item.field_name].treatment.value, held[item.field_name].rule
-        elif item.sensitivity >= 4:
-            treatment, rule = "remove", "none"
-        elif sensitive or proposed != MaskRule.NONE:
-            generalise = proposed in GENERALISE_RULES
-            treatment = "generalise" if generalise else "mask" if proposed != MaskRule.NONE else "remove"
-            rule = proposed.value
         else:
-            treatment, rule = "keep", "none"
+            proposed = service.default_treatment(item)
+            treatment, rule = proposed[0].value, proposed[1].value
         rows.append({"item": item, "sensitive": sensitive, "treatment": treatment, "rule": rule})
     return rows
 
