@@ -127,3 +127,16 @@ def test_suspend_stops_data_and_restore_brings_it_back(ctx: Ctx, world: World) -
     with pytest.raises(NotFound):
         service.require_usable(listing)
     assert search.search(ctx.session, search.Query(q="户籍")).total == 0
+
+
+def test_a_filtered_facet_still_counts_its_alternatives(ctx: Ctx, world: World) -> None:
+    published_listing(ctx, world)  # csv, xlsx, json · 公共安全
+    other = published_listing(ctx, world, formats=["csv"], domain="社会保障", title="户籍人口年度统计")
+    assert other.formats == "csv"
+    everything = search.search(ctx.session, search.Query(q="户籍"))
+    assert everything.total == 2
+    assert dict(everything.facets["format"]) == {"csv": 2, "xlsx": 1, "json": 1}
+    chosen = search.search(ctx.session, search.Query(q="户籍", domains=["社会保障"]))
+    assert chosen.total == 1 and [x.id for x in chosen.listings] == [other.id]
+    assert dict(chosen.facets["domain"]) == {"公共安全": 1, "社会保障": 1}  # its own filter left out
+    assert dict(chosen.facets["format"]) == {"csv": 1}  # the others follow the filter

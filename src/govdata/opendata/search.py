@@ -7,10 +7,12 @@ the exact substring. The portal, the CKAN `package_search` and the DCAT catalog 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, desc, func, insert, literal, or_, select
+from sqlalchemy import ColumnElement, delete, desc, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from govdata.catalog import search as grams
@@ -59,6 +61,10 @@ class Query:
     sort: str = "newest"
     offset: int = 0
     limit: int = 20
+    # Added for the CKAN API (ckan.py): further filters (its `fq`), applied to the results and every facet alike,
+    # and an explicit order (its `sort`) that overrides `sort`.
+    where: list[ColumnElement[bool]] = field(default_factory=list)
+    order_by: tuple[ColumnElement[object], ...] = ()
 
 
 @dataclass
@@ -86,7 +92,7 @@ def _text_filter(q: str) -> list[ColumnElement[bool]]:
 
 def _conditions(query: Query, skip: str | None = None) -> list[ColumnElement[bool]]:
     """Filters of the query; `skip` leaves one facet's own filter out so its counts show the alternatives."""
-    out: list[ColumnElement[bool]] = [OpenListing.state.in_(LISTED), *_text_filter(query.q)]
+    out: list[ColumnElement[bool]] = [OpenListing.state.in_(LISTED), *_text_filter(query.q), *query.where]
     if query.region_path:
         out.append(OpenListing.region_path.startswith(query.region_path))
     if query.org_ids and skip != "org":
@@ -106,38 +112,72 @@ def _has_format(fmt: str) -> ColumnElement[bool]:
     return (literal(",") + OpenListing.formats + literal(",")).like(f"%,{fmt},%")
 
 
-def _facet(session: Session, query: Query, name: str, limit: int) -> list[tuple[str, int]]:
-    where = and_(*_conditions(query, skip=name))
-    if name == "format":
-        counts = []
-        for fmt in ("csv", "xlsx", "json"):
-            n = session.execute(select(func.count()).where(where, _has_format(fmt))).scalar_one()
-            if n:
-                counts.append((fmt, n))
-        return sorted(counts, key=lambda c: -c[1])[:limit]
-    column = {
-        "org": OpenListing.org_id,
-        "domain": OpenListing.domain,
-        "open_type": OpenListing.open_type,
-        "update_cycle": OpenListing.update_cycle,
-    }[name]
-    n = func.count().label("n")
-    stmt: Select[tuple[object, int]] = (
-        select(column, n).where(where).group_by(column).order_by(desc(n), column).limit(limit)
-    )
-    return [(str(getattr(value, "value", value)), count) for value, count in session.execute(stmt).all()]
+_GROUPED = (
+    OpenListing.org_id,
+    OpenListing.domain,
+    OpenListing.open_type,
+    OpenListing.update_cycle,
+    OpenListing.formats,
+)
+
+
+def _active(query: Query) -> set[str]:
+    chosen = {
+        "org": query.org_ids,
+        "domain": query.domains,
+        "format": query.formats,
+        "open_type": query.open_types,
+        "update_cycle": query.update_cycles,
+    }
+    return {name for name, values in chosen.items() if values}
+
+
+def _tally(rows: Sequence[Any]) -> dict[str, Counter[str]]:
+    """Facet counts from rows grouped by every facet column at once (the last column is the count)."""
+    out: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+    for org_id, domain, open_type, cycle, formats, n in rows:
+        out["org"][str(org_id)] += n
+        out["domain"][domain] += n
+        out["open_type"][getattr(open_type, "value", open_type)] += n
+        out["update_cycle"][getattr(cycle, "value", cycle)] += n
+        for fmt in (formats or "").split(","):
+            if fmt:
+                out["format"][fmt] += n
+    return out
+
+
+def _grouped(session: Session, where: list[ColumnElement[bool]]) -> Sequence[Any]:
+    return session.execute(select(*_GROUPED, func.count()).where(*where).group_by(*_GROUPED)).all()
+
+
+def _top(counts: Counter[str], limit: int) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda c: (-c[1], c[0]))[:limit]
 
 
 def search(
     session: Session, query: Query, *, facets: Sequence[str] = FACETS, facet_limit: int = 50
 ) -> Result:
+    """One pass grouped by every facet column gives the total and each facet whose own filter is not set; a facet
+    that is filtered is counted without its own filter (so it shows the alternatives), one query each."""
     where = _conditions(query)
-    total = session.execute(select(func.count()).select_from(OpenListing).where(*where)).scalar_one()
-    order = SORTS.get(query.sort, SORTS["newest"])
+    grouped = _grouped(session, where)
+    total = sum(row[-1] for row in grouped)
+    shared = _tally(grouped)
+    active = _active(query)
+    order = query.order_by or SORTS.get(query.sort, SORTS["newest"])
     listings = list(
         session.scalars(
             select(OpenListing).where(*where).order_by(*order).offset(query.offset).limit(query.limit)
         )
     )
-    found = {name: _facet(session, query, name, facet_limit) for name in facets if name in FACETS}
+    found = {
+        name: _top(
+            _tally(_grouped(session, _conditions(query, skip=name)))[name]
+            if name in active
+            else shared[name],
+            facet_limit,
+        )
+        for name in facets
+        if name in FACETS
+    }
     return Result(total=total, listings=listings, facets=found)
