@@ -12,6 +12,7 @@ from starlette.responses import Response
 from govdata.catalog import queries as catalog_queries
 from govdata.errors import DomainError
 from govdata.org import service
+from govdata.org.models import Role
 from govdata.web_support import SESSION_COOKIE, CtxDep, PageActor, check_csrf, render
 
 router = APIRouter(include_in_schema=False)
@@ -74,6 +75,8 @@ def logout(request: Request, ctx: CtxDep, actor: PageActor) -> Response:
 
 @router.get("/")
 def dashboard(request: Request, ctx: CtxDep, actor: PageActor, overdue: bool = False) -> Response:
+    if actor.role == Role.PUBLIC_USER:  # the public's home is the open portal, not the staff work list
+        return RedirectResponse("/open/me", status_code=303)
     board = catalog_queries.pending_work(ctx, actor)
     items = board.overdue if overdue else board.items
     return render(
