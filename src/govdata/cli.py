@@ -27,6 +27,7 @@ audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
 pool_app = typer.Typer(help="部门资源池（数据归集）", no_args_is_help=True)
 theme_app = typer.Typer(help="主题数据库", no_args_is_help=True)
 share_app = typer.Typer(help="共享交换", no_args_is_help=True)
+open_app = typer.Typer(help="开放平台", no_args_is_help=True)
 app.add_typer(profile_app, name="profile")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(user_app, name="user")
@@ -34,6 +35,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(pool_app, name="pool")
 app.add_typer(theme_app, name="theme")
 app.add_typer(share_app, name="share")
+app.add_typer(open_app, name="open")
 
 out = Console()
 err = Console(stderr=True)
@@ -530,6 +532,37 @@ def share_sweep() -> None:
                     f"共享申请 {request.id}（{request.purpose}）已逾期，转主管机构协调", highlight=False
                 )
             out.print(f"共 {len(late)} 件逾期申请" if late else "没有新逾期的共享申请")
+
+    guarded(run)
+
+
+@open_app.command("sweep")
+def open_sweep() -> None:
+    """开放事项的时限：逾期未答复的有条件开放申请和开放目录纠错申请记为疑似违规（只记一次），使用期限届满的申请终止
+    （供定时任务每日调用，可重复运行）。"""
+    from govdata.opendata import applications, feedback
+
+    def run() -> None:
+        with context() as ctx:
+            done = applications.sweep(ctx, system_actor("govdata open sweep"))
+            for application in done.flagged:
+                out.print(
+                    f"有条件开放申请 {application.id} 逾期未答复（应于 {application.due_date} 前），记为疑似违规",
+                    highlight=False,
+                )
+            for application in done.ended:
+                out.print(
+                    f"有条件开放申请 {application.id} 使用期限已于 {application.access_until} 届满，已终止",
+                    highlight=False,
+                )
+            late = feedback.sweep(ctx, system_actor("govdata open sweep"))
+            for correction in late:
+                out.print(
+                    f"开放目录纠错申请 {correction.id} 逾期未答复（应于 {correction.due_date} 前），记为疑似违规",
+                    highlight=False,
+                )
+            if not done.flagged and not done.ended and not late:
+                out.print("没有新逾期或到期的开放事项")
 
     guarded(run)
 

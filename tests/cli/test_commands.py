@@ -153,6 +153,9 @@ def test_demo_loads_once_and_is_idempotent(db: Path) -> None:
     assert sweep.returncode == 0 and "已逾期，转主管机构协调" in sweep.stdout, sweep.stdout + sweep.stderr
     again = run(["share", "sweep"], db)
     assert again.returncode == 0 and "没有新逾期" in again.stdout
+    opened = run(["open", "sweep"], db)
+    assert opened.returncode == 0, opened.stdout + opened.stderr
+    assert "疑似违规" in opened.stdout or "没有新逾期或到期的开放事项" in opened.stdout
     verify = run(["audit", "verify"], db)
     assert verify.returncode == 0
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from govdata.context import Ctx
-from govdata.opendata import service, users
+from govdata.opendata import service
 from govdata.opendata.schemas import ListingIn, ReviewIn
-from govdata.org.models import SubjectKind
 from tests.http import helpers as h
 from tests.http.cases import AUTHORITY, EVERYONE, Case
 from tests.opendata.fixtures import listing_body, published_listing
-from tests.sharing.fixtures import id_number
 from tests.world import World
 
 OWNER = {"gongan_officer"}
@@ -58,26 +56,6 @@ def _with_rows(ctx: Ctx, world: World, who: str) -> dict[str, Any]:
     return {"id": published_listing(ctx, world).id}
 
 
-_serial = iter(range(100, 10_000))
-
-
-def _public_user(ctx: Ctx, world: World, who: str) -> dict[str, Any]:
-    n = next(_serial)
-    user = users.register(
-        ctx,
-        users.Registration(
-            f"walk{n}", "走查用户", SubjectKind.PERSON, id_number(f"51322119900101{n:03d}"), "Walk2026x"
-        ),
-    )
-    return {"id": user.id, "body": {"reason": "违规批量转售开放数据"}}
-
-
-def _suspended_user(ctx: Ctx, world: World, who: str) -> dict[str, Any]:
-    params = _public_user(ctx, world, who)
-    users.suspend_user(ctx, world.actor("admin"), params["id"], "违规")
-    return {"id": params["id"], "body": {"reason": "已整改"}}
-
-
 OPEN_CASES: list[Case] = [
     Case("POST", "/api/v1/open/listings", OWNER, setup=_compile_body),
     Case("GET", "/api/v1/open/listings", LISTERS),
@@ -85,15 +63,15 @@ OPEN_CASES: list[Case] = [
     Case("GET", "/api/v1/open/listings/{id}", STEWARDS, setup=_draft),
     Case("GET", "/api/v1/open/listings/{id}/steps", STEWARDS, setup=_draft),
     Case("PUT", "/api/v1/open/listings/{id}", OWNER, setup=_draft),
-    Case("POST", "/api/v1/open/listings/{id}/submit", OWNER, setup=_draft),
+    Case(
+        "POST", "/api/v1/open/listings/{id}/submit", OWNER, setup=lambda c, w, who: {"id": _draft(c, w)["id"]}
+    ),
     Case("POST", "/api/v1/open/listings/{id}/review", AUTHORITY, setup=_submitted),
     Case("POST", "/api/v1/open/listings/{id}/suspend", STEWARDS, setup=_published),
     Case("POST", "/api/v1/open/listings/{id}/restore", STEWARDS, setup=_suspended),
     Case("POST", "/api/v1/open/listings/{id}/withdraw", STEWARDS, setup=_published),
     Case("POST", "/api/v1/open/listings/{id}/revise", OWNER, setup=_published),
     Case("GET", "/api/v1/open/datasets/{id}/rows", USERS, setup=_with_rows),
-    Case("POST", "/api/v1/open/users/{id}/suspend", AUTHORITY, setup=_public_user),
-    Case("POST", "/api/v1/open/users/{id}/restore", AUTHORITY, setup=_suspended_user),
 ]
 OPEN_PUBLIC = {
     ("GET", "/api/v1/open/datasets"),

@@ -15,7 +15,10 @@ from tests.http import helpers as h
 from tests.http.test_permissions import CASES, Case
 from tests.world import World
 
-WRITE_CASES = [c for c in CASES if c.method in ("POST", "PUT", "DELETE")]
+CALLERS = ("gongan_officer", "admin", "reviewer", "citizen", "minzheng_officer")
+# A route no walked role may call (only an organisation's portal account applies for development) is driven with
+# hostile input by its own tests (tests/opendata/test_development.py).
+WRITE_CASES = [c for c in CASES if c.method in ("POST", "PUT", "DELETE") and c.ok & set(CALLERS)]
 HOSTILE_TEXT = [
     "<script>alert('x')</script>",
     "正常文字<img src=x onerror=alert(1)>",
@@ -35,7 +38,7 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _caller(case: Case) -> str:
-    for who in ("gongan_officer", "admin", "reviewer", "citizen", "minzheng_officer"):
+    for who in CALLERS:
         if who in case.ok:
             return who
     raise AssertionError(case)

@@ -15,6 +15,10 @@ from fastapi.testclient import TestClient
 from govdata.context import Ctx
 from tests.http import helpers as h
 from tests.http.cases import AUTHORITY, EVERYONE, READERS, ROLES, Setup, nothing
+from tests.http.open_apply_cases import open_apply_page_cases
+from tests.http.open_cases import OPEN_PUBLIC_PAGES
+from tests.http.open_ckan_cases import DCAT_PAGES
+from tests.http.open_feedback_cases import OPEN_FEEDBACK_PUBLIC_PAGES, open_feedback_page_cases
 from tests.http.routes import all_routes, template
 from tests.http.test_catalog_pages import CSRF, editor_form, login
 from tests.http.test_permissions import (
@@ -240,7 +244,15 @@ PAGE_CASES: list[PageCase] = [
 from tests.http.share_page_cases import SHARE_PAGE_CASES  # noqa: E402  (it needs PageCase, defined above)
 
 PAGE_CASES += SHARE_PAGE_CASES
+PAGE_CASES += open_feedback_page_cases()
+PAGE_CASES += open_apply_page_cases()
+from tests.http.open_page_cases import OPEN_PAGE_CASES, OPEN_PAGE_LITERALS  # noqa: E402  (needs PageCase)
+
+PAGE_CASES += OPEN_PAGE_CASES
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/docs")}
+PUBLIC |= DCAT_PAGES
+PUBLIC |= OPEN_FEEDBACK_PUBLIC_PAGES
+PUBLIC |= OPEN_PUBLIC_PAGES
 
 
 def _normalise(path: str) -> str:
@@ -254,7 +266,9 @@ def test_every_page_route_is_covered(client: TestClient) -> None:
         if not p.startswith(("/api/", "/static"))
     }
     assert len(routes) > 25
-    covered = {(c.method, template(c.path)) for c in PAGE_CASES} | {(m, template(p)) for m, p in PUBLIC}
+    covered = {(c.method, template(c.path, OPEN_PAGE_LITERALS)) for c in PAGE_CASES} | {
+        (m, template(p)) for m, p in PUBLIC
+    }
     assert routes - covered == set(), "page routes without a permission case"
 
 

@@ -198,7 +198,7 @@ def dataset_rows(
     )
 
 
-# --- identities and suspensions -------------------------------------------------------------------------------
+# --- identities (suspensions: feedback_api) -------------------------------------------------------------------------------
 
 
 @router.post(
@@ -214,15 +214,3 @@ def register(ctx: CtxDep, body: RegisterIn) -> RegisteredOut:
     return RegisteredOut(
         id=user.id, username=user.username, display_name=user.display_name, subject_kind=body.subject_kind
     )
-
-
-@router.post("/open/users/{user_id}/suspend", status_code=201, summary="暂停公众用户的开放数据访问权限")
-def suspend_user(ctx: CtxDep, actor: ApiActor, user_id: int, body: ReasonIn) -> dict[str, object]:
-    held = users.suspend_user(ctx, actor, user_id, body.reason)
-    return {"user_id": user_id, "suspended_at": held.at, "reason": held.reason}
-
-
-@router.post("/open/users/{user_id}/restore", summary="恢复公众用户的开放数据访问权限")
-def restore_user(ctx: CtxDep, actor: ApiActor, user_id: int, body: ReasonIn) -> dict[str, object]:
-    held = users.lift_suspension(ctx, actor, user_id, body.reason)
-    return {"user_id": user_id, "lifted_at": held.lifted_at, "reason": held.lift_reason}

@@ -138,6 +138,37 @@ def batches(
             left -= len(rows)
 
 
+def offset_page(
+    ctx: Ctx,
+    listing: OpenListing,
+    cols: Columns,
+    *,
+    offset: int,
+    limit: int,
+    equals: dict[str, list[object]] | None = None,
+) -> tuple[int, list[tuple[int, list[object]]]]:
+    """One page by offset (CKAN's datastore_search): the matching total and (row id, de-identified row) pairs.
+
+    `equals` filters on raw values, so the caller must allow it only on items opened as held: a filter on a
+    masked item would let anyone probe for a person's ID number.
+    """
+    table = _table(ctx, listing)
+    if table is None:
+        return 0, []
+    present = [f for f in cols.fields if f in table.c]
+    where = [table.c[f].in_(values) for f, values in (equals or {}).items() if f in table.c]
+    if any(f not in table.c for f in equals or {}):
+        return 0, []
+    total = int(ctx.session.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+    stmt = select(table.c[ROW_ID], *[table.c[f] for f in present]).where(*where).order_by(table.c[ROW_ID])
+    raw = ctx.session.execute(stmt.offset(offset).limit(limit)).all() if limit > 0 else []
+    masked = {f: cols.masker.column(f, [r[n + 1] for r in raw]) for n, f in enumerate(present)}
+    empty = [None] * len(raw)
+    columns = [masked.get(f, empty) for f in cols.fields]
+    rows = [list(values) for values in zip(*columns, strict=True)] if columns else [[] for _ in raw]
+    return total, [(int(r[0]), row) for r, row in zip(raw, rows, strict=True)]
+
+
 def preview(ctx: Ctx, listing: OpenListing, rows: int = 10) -> tuple[Columns, list[list[object]]]:
     cols = columns(ctx, listing)
     out: list[list[object]] = []
