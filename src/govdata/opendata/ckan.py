@@ -473,7 +473,7 @@ def datastore_search(call: Call, params: dict[str, Any]) -> dict[str, Any]:
             )
         equals[name] = _filter_values(items[name].data_type, name, raw)
     shown = [f for f in cols.fields if not wanted or f in wanted]
-    chosen = data.Columns(shown, [cols.labels[cols.fields.index(f)] for f in shown], cols.masker)
+    chosen = cols.subset(shown)
     total, rows = data.offset_page(call.site.ctx, listing, chosen, offset=offset, limit=limit, equals=equals)
     portal.count_rows(call.site.ctx, access.retrieval_id, len(rows))
     fields = [{"id": "_id", "type": "int"}] + [

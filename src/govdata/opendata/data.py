@@ -18,10 +18,12 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, literal, select
 
 from govdata.context import Ctx
+from govdata.opendata import sqlmask
 from govdata.opendata.models import OpenListing, Treatment
 from govdata.org.models import Organization
 from govdata.org.service import get_setting
@@ -62,6 +64,12 @@ class Columns:
     fields: list[str]
     labels: list[str]
     masker: Masker
+    rules: dict[str, MaskRule]
+    types: dict[str, str]  # field → catalog data type
+
+    def subset(self, fields: list[str]) -> Columns:
+        labels = dict(zip(self.fields, self.labels, strict=True))
+        return Columns(fields, [labels[f] for f in fields], self.masker, self.rules, self.types)
 
 
 def columns(ctx: Ctx, listing: OpenListing, *, only: list[str] | None = None) -> Columns:
@@ -77,6 +85,8 @@ def columns(ctx: Ctx, listing: OpenListing, *, only: list[str] | None = None) ->
         fields=[i.field_name for i in opened],
         labels=[i.name for i in opened],
         masker=Masker(rules, key=key, today=ctx.clock.today()),
+        rules=rules,
+        types={i.field_name: i.data_type for i in opened},
     )
 
 
@@ -105,6 +115,26 @@ def row_count(ctx: Ctx, listing: OpenListing) -> int:
     return int(ctx.session.execute(select(func.count()).select_from(table)).scalar_one())
 
 
+def _selected(table: Table, cols: Columns, dialect: str) -> tuple[list[Any], set[str]]:
+    """The column list for the opened items: masked by the database where it can, raw otherwise; and the fields
+    Python must still mask."""
+    out: list[Any] = []
+    in_python: set[str] = set()
+    for f in cols.fields:
+        if f not in table.c:
+            out.append(literal(None).label(f))  # an item the pool has no column for yet
+            continue
+        rule = cols.rules[f]
+        expr = sqlmask.expression(table.c[f], cols.types[f], rule, dialect)
+        if expr is not None:
+            out.append(expr.label(f))
+        else:
+            out.append(table.c[f])
+            if rule is not MaskRule.NONE:
+                in_python.add(f)
+    return out, in_python
+
+
 def page(
     ctx: Ctx, listing: OpenListing, cols: Columns, *, after: int = 0, limit: int = CHUNK
 ) -> tuple[list[list[object]], int | None]:
@@ -112,15 +142,41 @@ def page(
     table = _table(ctx, listing)
     if table is None:
         return [], None
-    present = [f for f in cols.fields if f in table.c]
-    stmt = select(table.c[ROW_ID], *[table.c[f] for f in present]).order_by(table.c[ROW_ID])
+    selected, in_python = _selected(table, cols, ctx.session.get_bind().dialect.name)
+    stmt = select(table.c[ROW_ID], *selected).order_by(table.c[ROW_ID])
     raw = ctx.session.execute(stmt.where(table.c[ROW_ID] > after).limit(limit)).all()
     if not raw:
         return [], None
-    masked = {f: cols.masker.column(f, [r[n + 1] for r in raw]) for n, f in enumerate(present)}
-    empty = [None] * len(raw)
-    rows = [list(values) for values in zip(*(masked.get(f, empty) for f in cols.fields), strict=True)]
-    return rows, raw[-1][0]
+    if not in_python:
+        return [list(r[1:]) for r in raw], raw[-1][0]
+    columns = [
+        cols.masker.column(f, [r[n + 1] for r in raw]) if f in in_python else [r[n + 1] for r in raw]
+        for n, f in enumerate(cols.fields)
+    ]
+    return [list(values) for values in zip(*columns, strict=True)], raw[-1][0]
+
+
+def copy_sql(ctx: Ctx, listing: OpenListing, cols: Columns) -> str | None:
+    """PostgreSQL only: a COPY of every row, masked and formatted by the server exactly as the Python path writes
+    it, or None when some item needs Python (then the caller streams through `batches`)."""
+    dialect = ctx.session.get_bind().dialect
+    table = _table(ctx, listing)
+    if dialect.name != "postgresql" or table is None or any(f not in table.c for f in cols.fields):
+        return None
+    parts: list[Any] = []
+    for f in cols.fields:
+        rule = cols.rules[f]
+        expr = (
+            sqlmask.text_of(table.c[f], cols.types[f], dialect.name)
+            if rule is MaskRule.NONE
+            else sqlmask.expression(table.c[f], cols.types[f], rule, dialect.name)
+        )
+        if expr is None:
+            return None
+        parts.append(func.nullif(expr, "").label(f))  # empty text and NULL both write an empty field
+    stmt = select(*parts).order_by(table.c[ROW_ID])
+    query = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    return f"COPY ({query}) TO STDOUT WITH (FORMAT csv)"
 
 
 def batches(
@@ -185,14 +241,39 @@ def cell(value: object) -> object:
     return value
 
 
+def csv_head(cols: Columns, cite: Citation) -> bytes:
+    out = io.StringIO()
+    out.write("\ufeff# " + cite.line() + "\n")
+    csv.writer(out, lineterminator="\n").writerow(cols.fields)
+    return out.getvalue().encode()
+
+
+def copy_chunks(ctx: Ctx, sql: str, head: bytes, block: int = 1 << 18) -> Iterator[tuple[bytes, int]]:
+    """Stream a PostgreSQL COPY in blocks of ~256 KB; the last item carries the number of rows sent."""
+    yield head, 0
+    raw = ctx.session.connection().connection.driver_connection
+    with raw.cursor() as cur:
+        with cur.copy(sql) as copy:
+            parts: list[bytes] = []
+            size = 0
+            for data in copy:
+                parts.append(bytes(data))
+                size += len(data)
+                if size >= block:
+                    yield b"".join(parts), 0
+                    parts, size = [], 0
+            if parts:
+                yield b"".join(parts), 0
+        rows = max(cur.rowcount, 0)  # known once the copy is over, while the cursor is open
+    yield b"", rows
+
+
 def csv_chunks(
     cols: Columns, cite: Citation, chunks: Iterator[list[list[object]]]
 ) -> Iterator[tuple[bytes, int]]:
+    yield csv_head(cols, cite), 0
     out = io.StringIO()
-    writer = csv.writer(out)
-    out.write("\ufeff# " + cite.line() + "\n")
-    writer.writerow(cols.fields)
-    yield out.getvalue().encode(), 0
+    writer = csv.writer(out, lineterminator="\n")
     for rows in chunks:
         out.seek(0)
         out.truncate()
