@@ -194,6 +194,7 @@ def create_app(
     from govdata.opendata import web_feedback as opendata_web_feedback
     from govdata.opendata import web_listings as opendata_web_listings
     from govdata.opendata import web_portal as opendata_web_portal
+    from govdata.opendata.search import ResultCache
     from govdata.org import api as org_api
     from govdata.org import web as org_web
     from govdata.pool import api as pool_api
@@ -209,6 +210,7 @@ def create_app(
     from govdata.sharing.exchange import Runtime
 
     app.state.exchange = Runtime(log=GroupLog(app.state.session_factory, app.state.clock))
+    app.state.open_search = ResultCache()  # the portal's recent search answers, exact (see opendata.search)
 
     # The exchange first: department systems call it far more often than anything else, and routes match in order.
     for router in (

@@ -140,3 +140,18 @@ def test_a_filtered_facet_still_counts_its_alternatives(ctx: Ctx, world: World) 
     assert chosen.total == 1 and [x.id for x in chosen.listings] == [other.id]
     assert dict(chosen.facets["domain"]) == {"公共安全": 1, "社会保障": 1}  # its own filter left out
     assert dict(chosen.facets["format"]) == {"csv": 1}  # the others follow the filter
+
+
+def test_cached_answers_last_only_until_a_listing_changes_state(ctx: Ctx, world: World) -> None:
+    listing = published_listing(ctx, world)
+    cache = search.ResultCache()
+    query = search.Query(q="户籍")
+    assert search.search(ctx.session, query, cache=cache).total == 1
+    search.unindex(ctx.session, listing.id)  # behind the use cases' back: no step, so the answer is reused
+    again = search.search(ctx.session, query, cache=cache)
+    assert again.total == 1 and [x.id for x in again.listings] == [listing.id]
+    assert search.search(ctx.session, query).total == 0  # uncached, the database says otherwise
+    service.suspend_listing(
+        ctx, world.actor("gongan_officer"), listing.id, "核查"
+    )  # a step: a new generation
+    assert search.search(ctx.session, query, cache=cache).total == 0

@@ -155,6 +155,7 @@ def search_datasets(
     found = search.search(
         ctx.session,
         search.Query(q, org, domain, format, open_type, update_cycle, sort=sort, offset=offset, limit=limit),
+        cache=request.app.state.open_search,
     )
     base = base_url(request)
     return DatasetPage(

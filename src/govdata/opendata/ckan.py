@@ -190,7 +190,9 @@ def package_search(call: Call, params: dict[str, Any]) -> dict[str, Any]:
             where.append(parse(fq, lookups, now))
     query = search.Query(q=q, where=where, order_by=order(sort), offset=start, limit=rows)
     ours = [_FACETS[f] for f in facet_fields if f in _FACETS]
-    result = search.search(call.session, query, facets=ours, facet_limit=facet_limit)
+    result = search.search(
+        call.session, query, facets=ours, facet_limit=facet_limit, cache=call.request.app.state.open_search
+    )
     call.site.preload(result.listings)
     facets = {f: _facet(call, f, query, result, facet_limit) for f in facet_fields}
     return {

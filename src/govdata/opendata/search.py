@@ -7,7 +7,8 @@ the exact substring. The portal, the CKAN `package_search` and the DCAT catalog 
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from govdata.catalog import search as grams
 from govdata.catalog.models import OpenType, UpdateCycle
-from govdata.opendata.models import ListingGram, ListingState, OpenListing
+from govdata.opendata.models import ListingGram, ListingState, ListingStep, OpenListing
 from govdata.org.models import Organization
 
 FACETS = ("org", "domain", "format", "open_type", "update_cycle")
@@ -154,9 +155,75 @@ def _top(counts: Counter[str], limit: int) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda c: (-c[1], c[0]))[:limit]
 
 
+class ResultCache:
+    """Recent answers of the portal's searches, per serving process, exact: an answer is used only while no listing
+    has changed state since it was computed (every change adds a ListingStep, so the newest step id is the catalog's
+    generation). Queries with extra SQL filters (CKAN `fq`) or ordered by downloads are not cached."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._entries: OrderedDict[
+            tuple[Any, ...], tuple[int, int, list[int], dict[str, list[tuple[str, int]]]]
+        ]
+        self._entries = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(
+        self, key: tuple[Any, ...], generation: int
+    ) -> tuple[int, list[int], dict[str, list[tuple[str, int]]]] | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None or found[0] != generation:
+                return None
+            self._entries.move_to_end(key)
+            return found[1], found[2], found[3]
+
+    def put(self, key: tuple[Any, ...], generation: int, result: Result) -> None:
+        with self._lock:
+            self._entries[key] = (generation, result.total, [x.id for x in result.listings], result.facets)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+def _cache_key(query: Query, facets: Sequence[str], facet_limit: int) -> tuple[Any, ...] | None:
+    if query.where or query.sort == "downloads":
+        return None
+    return (
+        tuple(str(column) for column in query.order_by),
+        query.q, tuple(query.org_ids), tuple(query.domains), tuple(query.formats), tuple(query.open_types),
+        tuple(query.update_cycles), query.region_path, query.sort, query.offset, query.limit, tuple(facets),
+        facet_limit,
+    )  # fmt: skip
+
+
 def search(
-    session: Session, query: Query, *, facets: Sequence[str] = FACETS, facet_limit: int = 50
+    session: Session,
+    query: Query,
+    *,
+    facets: Sequence[str] = FACETS,
+    facet_limit: int = 50,
+    cache: ResultCache | None = None,
 ) -> Result:
+    key = _cache_key(query, facets, facet_limit) if cache is not None else None
+    if cache is None or key is None:
+        return _search(session, query, facets, facet_limit)
+    generation = session.execute(select(func.max(ListingStep.id))).scalar_one() or 0
+    hit = cache.get(key, generation)
+    if hit is not None:
+        total, ids, found = hit
+        rows = (
+            {x.id: x for x in session.scalars(select(OpenListing).where(OpenListing.id.in_(ids)))}
+            if ids
+            else {}
+        )
+        return Result(total=total, listings=[rows[i] for i in ids if i in rows], facets=found)
+    result = _search(session, query, facets, facet_limit)
+    cache.put(key, generation, result)
+    return result
+
+
+def _search(session: Session, query: Query, facets: Sequence[str], facet_limit: int) -> Result:
     """One pass grouped by every facet column gives the total and each facet whose own filter is not set; a facet
     that is filtered is counted without its own filter (so it shows the alternatives), one query each."""
     where = _conditions(query)

@@ -87,7 +87,9 @@ def home(request: Request, ctx: CtxDep, actor: VisitorActor) -> Response:
         ).scalar_one(),
         "downloads": s.execute(select(func.count()).select_from(Retrieval)).scalar_one(),
     }
-    newest = search.search(s, search.Query(limit=8), facets=("domain",), facet_limit=12)
+    newest = search.search(
+        s, search.Query(limit=8), facets=("domain",), facet_limit=12, cache=request.app.state.open_search
+    )
     orgs = _org_names(ctx, {listing.org_id for listing in newest.listings})
     return render(
         request, "open/home.html", counts=counts, newest=newest.listings, domains=newest.facets["domain"],
@@ -113,7 +115,7 @@ def datasets(
         q.strip(), org, domain, format, open_type, update_cycle, sort=sort,
         offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
     )  # fmt: skip
-    found = search.search(ctx.session, query, facet_limit=15)
+    found = search.search(ctx.session, query, facet_limit=15, cache=request.app.state.open_search)
     org_ids = {listing.org_id for listing in found.listings} | {
         int(v) for v, _ in found.facets.get("org", [])
     }
