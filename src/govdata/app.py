@@ -210,7 +210,8 @@ def create_app(
     from govdata.sharing.exchange import Runtime
 
     app.state.exchange = Runtime(log=GroupLog(app.state.session_factory, app.state.clock))
-    app.state.open_search = ResultCache()  # the portal's recent search answers, exact (see opendata.search)
+    # The portal's recent search answers, exact (see opendata.search); GOVDATA_OPEN_SEARCH_CACHE=0 turns it off.
+    app.state.open_search = ResultCache(settings.open_search_cache) if settings.open_search_cache > 0 else None
 
     # The exchange first: department systems call it far more often than anything else, and routes match in order.
     for router in (
