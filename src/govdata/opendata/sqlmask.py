@@ -46,9 +46,8 @@ def _stars(n: ColumnElement[int], dialect: str) -> ColumnElement[str]:
 
 
 def _all_digits(value: ColumnElement[str], dialect: str) -> ColumnElement[bool]:
-    if dialect == "postgresql":
-        return value.op("~")(literal("^[0-9]+$"))
-    return and_(value != "", not_(value.op("GLOB", is_comparison=True)(literal("*[^0-9]*"))))
+    """Non-empty and only ASCII digits: ltrim of every digit leaves nothing (cheaper than a regular expression)."""
+    return and_(value != "", func.ltrim(value, literal("0123456789"), type_=String) == "")
 
 
 def _id_number(col: ColumnElement[str], dialect: str) -> ColumnElement[str]:
