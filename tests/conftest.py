@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
+import uvicorn
 
 # Cheap password hashing for tests, set before govdata reads its settings.
 os.environ.setdefault("GOVDATA_ARGON2_TIME_COST", "1")
@@ -91,3 +95,31 @@ def client(engine: Engine, clock: FixedClock, settings: Settings) -> Iterator[Te
     app = create_app(settings=settings, clock=clock, engine=engine)
     with TestClient(app) as c:
         yield c
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(engine: Engine, clock: FixedClock, settings: Settings, world: World) -> Iterator[str]:
+    """The real app over HTTP on a free port (browser tests, the ckanapi client); `world` is committed first."""
+    app = create_app(settings=settings, clock=clock, engine=engine)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, name="govdata-live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("测试服务器未能启动（uvicorn）")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from govdata.authz import Actor
@@ -98,6 +99,20 @@ def visitor_actor(request: Request, ctx: CtxDep) -> Actor | None:
 ApiActor = Annotated[Actor, Depends(api_actor)]
 PageActor = Annotated[Actor, Depends(page_actor)]
 VisitorActor = Annotated[Actor | None, Depends(visitor_actor)]
+
+
+async def _posted(request: Request) -> FormData:
+    """The whole posted form (cached by Starlette, so the CSRF check and the route share one parse)."""
+    return await request.form()
+
+
+Posted = Annotated[FormData, Depends(_posted)]
+
+
+def form_text(form: FormData, key: str, limit: int = 4000) -> str:
+    """A posted text field, stripped and cut to `limit`; absent or a file: empty."""
+    value = form.get(key)
+    return value.strip()[:limit] if isinstance(value, str) else ""
 
 
 async def check_csrf(request: Request, actor: PageActor) -> None:

@@ -8,24 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import socket
 import tempfile
-import threading
-import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import ckanapi
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 
-from govdata.app import create_app
 from govdata.clock import FixedClock
-from govdata.config import Settings
 from govdata.context import Ctx
 from govdata.opendata import ckan_params, service, users
 from govdata.opendata.ckan_dicts import Site
@@ -97,32 +90,10 @@ def open_catalog(ctx: Ctx, world: World, clock: FixedClock) -> dict[str, OpenLis
     return out
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-def server(engine: Engine, clock: FixedClock, settings: Settings, world: World) -> Iterator[str]:
-    """The real app on a free port (as tests/browser does): ckanapi speaks real HTTP to it."""
-    app = create_app(settings=settings, clock=clock, engine=engine)
-    port = _free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=srv.run, name="govdata-ckan-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("测试服务器未能启动（uvicorn）")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+def server(live_server: str) -> str:
+    """ckanapi speaks real HTTP to the app (tests/conftest.py's live server)."""
+    return live_server
 
 
 def _names(result: dict[str, Any]) -> list[str]:

@@ -15,7 +15,6 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
-from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from govdata import labels
@@ -46,17 +45,12 @@ from govdata.errors import DomainError, InvalidInput, NotFound
 from govdata.org.models import Organization, OrgKind, RegionLevel
 from govdata.validation import validation_message
 from govdata.web_support import CtxDep, PageActor, check_csrf, render
+from govdata.web_support import Posted as Posted  # re-exported for the catalog's pages
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(check_csrf)
 
 
-async def _posted(request: Request) -> FormData:
-    """The whole posted form (cached by Starlette, so the CSRF check and the route share one parse)."""
-    return await request.form()
-
-
-Posted = Annotated[FormData, Depends(_posted)]
 OptText = Annotated[str | None, Form(max_length=4000)]
 
 

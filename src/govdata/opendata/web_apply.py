@@ -9,13 +9,12 @@ typed and the Chinese reason, and nothing of it is written.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
-from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from govdata.audit.service import sm3_hex
@@ -38,7 +37,8 @@ from govdata.opendata.workflow import FORMAT_LABELS, OPEN_TYPE_LABELS, TREATMENT
 from govdata.org.models import Role
 from govdata.profiles.schema import Limit
 from govdata.validation import validation_message
-from govdata.web_support import CtxDep, PageActor, check_csrf, render
+from govdata.web_support import CtxDep, PageActor, Posted, check_csrf, render
+from govdata.web_support import form_text as _text
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(check_csrf)
@@ -64,19 +64,6 @@ LABELS = {
 
 
 # ---------------------------------------------------------------- plumbing
-
-
-async def _posted(request: Request) -> FormData:
-    """The whole posted form (cached by Starlette, so the CSRF check and the route share one parse)."""
-    return await request.form()
-
-
-Posted = Annotated[FormData, Depends(_posted)]
-
-
-def _text(form: FormData, key: str, limit: int = 4000) -> str:
-    value = form.get(key)
-    return value.strip()[:limit] if isinstance(value, str) else ""
 
 
 def _parse(model: type[BaseModel], data: dict[str, Any]) -> Any:

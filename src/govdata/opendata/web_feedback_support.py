@@ -5,7 +5,7 @@ as the audit log recorded it. No routes here."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
@@ -21,7 +21,10 @@ from govdata.errors import Conflict, InvalidInput, InvalidTransition
 from govdata.opendata.workflow import OPEN_TYPE_LABELS
 from govdata.profiles.schema import Limit
 from govdata.validation import validation_message
-from govdata.web_support import check_csrf, render
+from govdata.web_support import Posted as Posted  # re-exported for the domain's pages
+from govdata.web_support import check_csrf, form_text, render
+
+text = form_text  # the name the domain's pages use
 
 Csrf = Depends(check_csrf)
 # Errors a form can cause: shown on the page with what was typed, after the transaction is rolled back.
@@ -74,18 +77,6 @@ EVENT_LABELS = {
     "open.dev.sign": "在线签署授权开发协议",
     "open.dev.end": "终止并记录数据处置",
 }
-
-
-async def _posted(request: Request) -> FormData:
-    return await request.form()
-
-
-Posted = Annotated[FormData, Depends(_posted)]
-
-
-def text(form: FormData, key: str, limit: int = 4000) -> str:
-    value = form.get(key)
-    return value.strip()[:limit] if isinstance(value, str) else ""
 
 
 def values(form: FormData, *keys: str) -> dict[str, str]:

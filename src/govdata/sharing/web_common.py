@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
@@ -28,7 +28,10 @@ from govdata.sharing import masking
 from govdata.sharing.workflow import FILTER_OP_LABELS, FilterOp, parse_filter
 from govdata.textguard import check_text
 from govdata.validation import validation_message
-from govdata.web_support import render
+from govdata.web_support import Posted as Posted  # re-exported for the domain's pages
+from govdata.web_support import form_text, render
+
+text = form_text  # the name the domain's pages use
 
 # Errors that a form can cause: shown on the page with what was typed, after the transaction is rolled back.
 FORM_ERRORS = (InvalidInput, Conflict, InvalidTransition)
@@ -60,22 +63,9 @@ FIELD_LABELS = {
 }
 
 
-async def _posted(request: Request) -> FormData:
-    """The whole posted form (cached by Starlette, so the CSRF check and the route share one parse)."""
-    return await request.form()
-
-
-Posted = Annotated[FormData, Depends(_posted)]
-
-
 def go(path: str, msg: str) -> RedirectResponse:
     sep = "&" if "?" in path else "?"
     return RedirectResponse(f"{path}{sep}msg={quote(msg)}", status_code=303)
-
-
-def text(form: FormData, key: str, limit: int = 4000) -> str:
-    value = form.get(key)
-    return value.strip()[:limit] if isinstance(value, str) else ""
 
 
 def parse(model: type[BaseModel], data: dict[str, Any], labels: dict[str, str] | None = None) -> Any:
