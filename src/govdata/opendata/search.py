@@ -76,18 +76,20 @@ class Result:
 
 
 def _text_filter(q: str) -> list[ColumnElement[bool]]:
+    """Every gram of every term in one grouped subquery (a subquery per term makes PostgreSQL re-aggregate the
+    second term's grams for each candidate of the first), then each term as an exact substring."""
+    terms = grams.query_terms(q)
+    needed = sorted(set().union(*(grams.term_grams(t) for t in terms))) if terms else []
     conditions: list[ColumnElement[bool]] = []
-    for term in grams.query_terms(q):
-        needed = sorted(grams.term_grams(term))
-        if needed:
-            hits = (
-                select(ListingGram.listing_id)
-                .where(ListingGram.gram.in_(needed))
-                .group_by(ListingGram.listing_id)
-                .having(func.count() == len(needed))
-            )
-            conditions.append(OpenListing.id.in_(hits))
-        conditions.append(OpenListing.search_text.like(grams.like_pattern(term), escape="\\"))
+    if needed:
+        hits = (
+            select(ListingGram.listing_id)
+            .where(ListingGram.gram.in_(needed))
+            .group_by(ListingGram.listing_id)
+            .having(func.count() == len(needed))
+        )
+        conditions.append(OpenListing.id.in_(hits))
+    conditions.extend(OpenListing.search_text.like(grams.like_pattern(t), escape="\\") for t in terms)
     return conditions
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -48,7 +49,7 @@ def load_profile(name_or_path: str) -> Profile:
     names = builtin_names()
     if name_or_path in names:
         text = _builtin_dir().joinpath(f"{name_or_path}.yaml").read_text(encoding="utf-8")
-        return parse_profile_yaml(text, source=f"内置配置 {name_or_path}")
+        return _parsed(text, f"内置配置 {name_or_path}")
     path = Path(name_or_path)
     if not _looks_like_path(name_or_path, path):
         raise NotFound(
@@ -66,11 +67,18 @@ def load_profile(name_or_path: str) -> Profile:
         raise InvalidInput(
             f"无法读取配置文件 {path}：{exc.strerror or exc}", details={"path": str(path)}
         ) from exc
-    return parse_profile_yaml(text, source=f"配置文件 {path}")
+    return _parsed(text, f"配置文件 {path}")
 
 
 def _looks_like_path(raw: str, path: Path) -> bool:
     return "/" in raw or "\\" in raw or raw.endswith(_SUFFIXES) or path.exists()
+
+
+@lru_cache(maxsize=16)
+def _parsed(text: str, source: str) -> Profile:
+    """Parsing and validating a profile costs milliseconds and every request needs one: keyed by the file's exact
+    text, so an edited file is parsed again. Callers must not modify the returned profile."""
+    return parse_profile_yaml(text, source=source)
 
 
 def parse_profile_yaml(text: str, *, source: str = "配置") -> Profile:
