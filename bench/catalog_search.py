@@ -487,7 +487,11 @@ class Sink:
 
 def deferred_gram_indexes(conn: Connection) -> tuple[list[str], list[str]]:
     """Drop what can be rebuilt faster after the load; returns (drop, recreate) statements as run."""
-    table = SearchGram.__tablename__
+    return deferred_indexes(conn, SearchGram.__tablename__)
+
+
+def deferred_indexes(conn: Connection, table: str) -> tuple[list[str], list[str]]:
+    """Indexes (PostgreSQL: also the primary and foreign keys) of `table` to drop and rebuild around a load."""
     if conn.dialect.name == "sqlite":
         rows = conn.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
