@@ -16,7 +16,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,25 +135,49 @@ def _selected(table: Table, cols: Columns, dialect: str) -> tuple[list[Any], set
     return out, in_python
 
 
-def page(
-    ctx: Ctx, listing: OpenListing, cols: Columns, *, after: int = 0, limit: int = CHUNK
-) -> tuple[list[list[object]], int | None]:
-    """One keyset page of de-identified rows (lists in `cols.fields` order) and the last row id read."""
+@dataclass(frozen=True)
+class _Reader:
+    """The keyset statement of a listing's pool, built once per download, and the fields Python still masks."""
+
+    table: Table
+    stmt: Any
+    in_python: set[str]
+
+
+def _reader(ctx: Ctx, listing: OpenListing, cols: Columns) -> _Reader | None:
     table = _table(ctx, listing)
     if table is None:
-        return [], None
+        return None
     selected, in_python = _selected(table, cols, ctx.session.get_bind().dialect.name)
-    stmt = select(table.c[ROW_ID], *selected).order_by(table.c[ROW_ID])
-    raw = ctx.session.execute(stmt.where(table.c[ROW_ID] > after).limit(limit)).all()
-    if not raw:
-        return [], None
+    return _Reader(table, select(table.c[ROW_ID], *selected).order_by(table.c[ROW_ID]), in_python)
+
+
+def _rows(cols: Columns, raw: Sequence[Any], in_python: set[str]) -> list[list[object]]:
+    """Rows after the row id, in `cols.fields` order, with the fields in `in_python` masked here."""
     if not in_python:
-        return [list(r[1:]) for r in raw], raw[-1][0]
+        return [list(r[1:]) for r in raw]
     columns = [
         cols.masker.column(f, [r[n + 1] for r in raw]) if f in in_python else [r[n + 1] for r in raw]
         for n, f in enumerate(cols.fields)
     ]
-    return [list(values) for values in zip(*columns, strict=True)], raw[-1][0]
+    return [list(values) for values in zip(*columns, strict=True)] if columns else [[] for _ in raw]
+
+
+def _read(
+    ctx: Ctx, reader: _Reader, cols: Columns, after: int, limit: int
+) -> tuple[list[list[object]], int | None]:
+    raw = ctx.session.execute(reader.stmt.where(reader.table.c[ROW_ID] > after).limit(limit)).all()
+    if not raw:
+        return [], None
+    return _rows(cols, raw, reader.in_python), raw[-1][0]
+
+
+def page(
+    ctx: Ctx, listing: OpenListing, cols: Columns, *, after: int = 0, limit: int = CHUNK
+) -> tuple[list[list[object]], int | None]:
+    """One keyset page of de-identified rows (lists in `cols.fields` order) and the last row id read."""
+    reader = _reader(ctx, listing, cols)
+    return _read(ctx, reader, cols, after, limit) if reader is not None else ([], None)
 
 
 def copy_sql(ctx: Ctx, listing: OpenListing, cols: Columns) -> str | None:
@@ -185,9 +209,12 @@ def batches(
     ctx: Ctx, listing: OpenListing, cols: Columns, *, limit: int | None = None
 ) -> Iterator[list[list[object]]]:
     """De-identified rows chunk by chunk: memory stays flat whatever the pool's size."""
+    reader = _reader(ctx, listing, cols)
+    if reader is None:
+        return
     after, left = 0, limit
     while left is None or left > 0:
-        rows, last = page(ctx, listing, cols, after=after, limit=CHUNK if left is None else min(CHUNK, left))
+        rows, last = _read(ctx, reader, cols, after, CHUNK if left is None else min(CHUNK, left))
         if last is None:
             return
         yield rows

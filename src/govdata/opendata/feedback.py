@@ -38,6 +38,7 @@ from govdata.opendata.search import LISTED
 from govdata.opendata.users import require_portal_use
 from govdata.opendata.withdrawals import is_provider, is_supervisor
 from govdata.org.models import Organization, OrgKind, Region, Role, User
+from govdata.org.service import org_names
 from govdata.profiles.schema import Limit
 from govdata.textguard import OptionalSafeText, SafeText
 
@@ -522,16 +523,7 @@ def answer_demand(ctx: Ctx, actor: Actor, demand_id: int, data: DemandAnswerIn) 
 
 
 def _demand_views(ctx: Ctx, demands: list[PublicDemand]) -> list[DemandView]:
-    ids = {d.org_id for d in demands if d.org_id is not None}
-    names = (
-        dict(
-            ctx.session.execute(
-                select(Organization.id, Organization.name).where(Organization.id.in_(ids))
-            ).all()
-        )
-        if ids
-        else {}
-    )
+    names = org_names(ctx.session, (d.org_id for d in demands))
     return [
         DemandView(
             d.id,

@@ -33,6 +33,7 @@ from govdata.opendata.workflow import (
     TREATMENT_LABELS,
 )
 from govdata.org.models import Organization
+from govdata.org.service import org_names
 from govdata.sharing.masking import MASK_RULE_LABELS
 from govdata.validation import validation_message
 from govdata.web_support import CtxDep, PageActor, check_csrf, render
@@ -67,7 +68,7 @@ def manage(request: Request, ctx: CtxDep, actor: PageActor) -> Response:
     todo = queries.candidates(ctx, actor) if can(actor, Permission.OPEN_LIST) else []
     queue = queries.review_queue(ctx, actor) if can(actor, Permission.OPEN_REVIEW) else []
     every = queries.review_queue(ctx, actor, state=None) if can(actor, Permission.OPEN_REVIEW) else []
-    orgs = {o.id: o.name for o in ctx.session.query(Organization).all()} if queue or every else {}
+    orgs = org_names(ctx.session, (listing.org_id for listing in every))  # the queue is a part of `every`
     return render(
         request, "open/manage.html", own=own, todo=todo, queue=queue, every=every, orgs=orgs,
         due=lambda listing: _due(ctx, listing), **_common(ctx),

@@ -20,10 +20,11 @@ from govdata.catalog.models import OpenType, UpdateCycle
 from govdata.context import Ctx
 from govdata.errors import DomainError, InvalidInput
 from govdata.labels import UPDATE_CYCLE
-from govdata.opendata import data, portal, queries, search, users
+from govdata.opendata import data, feedback, portal, queries, search, users
 from govdata.opendata.models import ListingState, OpenListing, Retrieval, Treatment
 from govdata.opendata.workflow import FORMAT_LABELS, OPEN_TYPE_LABELS, TREATMENT_LABELS
 from govdata.org.models import Organization, SubjectKind
+from govdata.org.service import org_names
 from govdata.sharing.masking import MASK_RULE_LABELS, MaskRule
 from govdata.web_support import CtxDep, LoginRequired, PageActor, VisitorActor, render
 
@@ -45,15 +46,6 @@ def _common(ctx: Ctx) -> dict[str, Any]:
         "cycles": UPDATE_CYCLE,
         "formats": FORMAT_LABELS,
     }
-
-
-def _org_names(ctx: Ctx, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = ctx.session.execute(
-        select(Organization.id, Organization.name).where(Organization.id.in_(ids))
-    ).all()
-    return {r.id: r.name for r in rows}
 
 
 def _facet_label(name: str, value: str, orgs: dict[int, str]) -> str:
@@ -90,7 +82,7 @@ def home(request: Request, ctx: CtxDep, actor: VisitorActor) -> Response:
     newest = search.search(
         s, search.Query(limit=8), facets=("domain",), facet_limit=12, cache=request.app.state.open_search
     )
-    orgs = _org_names(ctx, {listing.org_id for listing in newest.listings})
+    orgs = org_names(ctx.session, {listing.org_id for listing in newest.listings})
     return render(
         request, "open/home.html", counts=counts, newest=newest.listings, domains=newest.facets["domain"],
         orgs=orgs, **_common(ctx),
@@ -119,7 +111,7 @@ def datasets(
     org_ids = {listing.org_id for listing in found.listings} | {
         int(v) for v, _ in found.facets.get("org", [])
     }
-    orgs = _org_names(ctx, org_ids)
+    orgs = org_names(ctx.session, org_ids)
     chosen = {
         "org": [str(o) for o in org], "domain": domain, "format": format,
         "open_type": [t.value for t in open_type], "update_cycle": [c.value for c in update_cycle],
@@ -239,7 +231,7 @@ def not_open(request: Request, ctx: CtxDep, actor: VisitorActor) -> Response:
             .order_by(OpenListing.open_type, OpenListing.org_id, OpenListing.title)
         )
     )
-    orgs = _org_names(ctx, {r.org_id for r in rows})
+    orgs = org_names(ctx.session, {r.org_id for r in rows})
     return render(
         request, "open/not_open.html", closed=[r for r in rows if r.open_type == OpenType.NONE],
         conditional=[r for r in rows if r.open_type == OpenType.CONDITIONAL], orgs=orgs, **_common(ctx),
@@ -313,11 +305,5 @@ def me(request: Request, ctx: CtxDep, actor: PageActor) -> Response:
     ) if taken else {}  # fmt: skip
     return render(
         request, "open/me.html", user=user, held=held, taken=taken, titles=titles,
-        masked_subject=_masked(user.subject_id if user else None), **_common(ctx),
+        masked_subject=feedback.mask_subject(user.subject_id if user else None), **_common(ctx),
     )  # fmt: skip
-
-
-def _masked(subject: str | None) -> str:
-    if not subject:
-        return ""
-    return subject[:4] + "*" * (len(subject) - 8) + subject[-4:]

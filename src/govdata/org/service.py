@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -61,6 +62,15 @@ def token_digest(token: str) -> str:
 
 
 # ---------------------------------------------------------------- deployment
+
+
+def org_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """Names of the given organisations in one query (pages list many rows of few bodies)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(wanted)))
+    return {org_id: name for org_id, name in rows}
 
 
 def get_setting(session: Session, key: str) -> str | None:

@@ -22,7 +22,7 @@ from govdata.authz import Actor, Permission
 from govdata.catalog.models import DataItem, Resource, ResourceVersion
 from govdata.context import Ctx
 from govdata.errors import Conflict, DomainError, InvalidInput, InvalidTransition
-from govdata.org.models import Organization
+from govdata.org import service as org_service
 from govdata.profiles.schema import Limit
 from govdata.sharing import masking
 from govdata.sharing.workflow import FILTER_OP_LABELS, FilterOp, parse_filter
@@ -171,11 +171,7 @@ def published_items(ctx: Ctx, resource_ids: Iterable[int]) -> dict[int, Resource
 
 
 def org_names(ctx: Ctx, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = ctx.session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(wanted)))
-    return {org_id: name for org_id, name in rows}
+    return org_service.org_names(ctx.session, ids)
 
 
 def default_rule(item: DataItem) -> masking.MaskRule:
