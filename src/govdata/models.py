@@ -8,6 +8,9 @@ from govdata.org import models as org_models
 from govdata.pool import models as pool_models
 from govdata.quality import models as quality_models
 from govdata.sharing import models as sharing_models
+from govdata.supervision import models as supervision_models
+from govdata.supervision import project_models as supervision_project_models
+from govdata.supervision import report_models as supervision_report_models
 from govdata.workdays import models as workdays_models
 
 metadata = Base.metadata
@@ -21,5 +24,8 @@ __all__ = [
     "pool_models",
     "quality_models",
     "sharing_models",
+    "supervision_models",
+    "supervision_project_models",
+    "supervision_report_models",
     "workdays_models",
 ]

@@ -43,6 +43,19 @@ class Permission(StrEnum):
     OPEN_ANSWER = "open.answer"  # answer applications, withdrawals, corrections and comments on own listings
     OPEN_SUPERVISE = "open.supervise"  # suspend users (OPEN-7), review appeals, public demands, development (DEV-2)
     OPEN_USE = "open.use"  # download, API, apply, comment: an authenticated identity (OPEN-4)
+    SUBJECT_ACCESS = "subject.access"  # a data subject sees its own records and who accessed them (QUAL-4)
+    CORRECTION_FILE = "correction.file"  # a data subject files a correction request about itself (QUAL-1)
+    CORRECTION_ANSWER = "correction.answer"  # the collecting body verifies and answers (QUAL-1)
+    CORRECTION_FORWARD = "correction.forward"  # the authority forwards requests filed with it (AB20)
+    SUPERVISION_READ = "supervision.read"  # violations, notices, evaluations (own department's, or the level's)
+    SUPERVISE = "supervise"  # record violations, issue rectification notices, spot checks (SUP-1, SUP-4)
+    RECTIFY = "supervision.rectify"  # a department answers a rectification notice; registers its forms' items
+    EVALUATE = "evaluation.manage"  # run the annual evaluation and the authority's annual report (SUP-2, SUP-3)
+    REPORT_SUBMIT = "report.submit"  # a department's annual self-report (SUP-3)
+    PROJECT_MANAGE = "project.manage"  # register own department's IT projects and their catalogs (CAT-7)
+    PROJECT_APPROVE = "project.approve"  # approve / accept IT projects (CAT-7)
+    ASSET_MANAGE = "asset.manage"  # the level's data asset registry (DEV-1)
+    PROVIDER_MANAGE = "provider.manage"  # technical service providers and their contracts (SEC-7)
 
 
 _GOV_READ = {
@@ -75,6 +88,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARE_USAGE,
             Permission.OPEN_REVIEW,
             Permission.OPEN_SUPERVISE,
+            Permission.CORRECTION_FORWARD,
+            Permission.SUPERVISION_READ,
+            Permission.SUPERVISE,
+            Permission.EVALUATE,
+            Permission.PROJECT_APPROVE,
+            Permission.ASSET_MANAGE,
+            Permission.PROVIDER_MANAGE,
         }
     ),
     Role.AUTHORITY_REVIEWER: frozenset(
@@ -91,6 +111,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARE_USAGE,
             Permission.OPEN_REVIEW,
             Permission.OPEN_SUPERVISE,
+            Permission.CORRECTION_FORWARD,
+            Permission.SUPERVISION_READ,
+            Permission.SUPERVISE,
+            Permission.PROJECT_APPROVE,
         }
     ),
     Role.DEPT_OFFICER: frozenset(
@@ -108,14 +132,22 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARE_USAGE,
             Permission.OPEN_LIST,
             Permission.OPEN_ANSWER,
+            Permission.CORRECTION_ANSWER,
+            Permission.SUPERVISION_READ,
+            Permission.RECTIFY,
+            Permission.REPORT_SUBMIT,
+            Permission.PROJECT_MANAGE,
         }
     ),
     Role.DEPT_USER: frozenset(
         _GOV_READ | {Permission.DEMAND_CREATE, Permission.POOL_READ, Permission.SHARE_REQUEST}
     ),
-    Role.PUBLIC_USER: frozenset({Permission.TOKEN_OWN, Permission.OPEN_USE}),
+    Role.PUBLIC_USER: frozenset(
+        {Permission.TOKEN_OWN, Permission.OPEN_USE, Permission.SUBJECT_ACCESS, Permission.CORRECTION_FILE}
+    ),
     Role.AUDITOR: frozenset(
-        _GOV_READ | {Permission.AUDIT_READ, Permission.AUDIT_VERIFY, Permission.SHARE_USAGE}
+        _GOV_READ
+        | {Permission.AUDIT_READ, Permission.AUDIT_VERIFY, Permission.SHARE_USAGE, Permission.SUPERVISION_READ}
     ),
     Role.TECH_PROVIDER: frozenset({Permission.CATALOG_READ, Permission.TOKEN_OWN}),
 }

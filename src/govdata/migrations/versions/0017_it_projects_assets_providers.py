@@ -1,0 +1,26 @@
+"""IT projects and the data asset registry
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-11-22 05:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import govdata.db  # noqa: F401
+
+revision = "0017"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

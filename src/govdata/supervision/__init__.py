@@ -1,0 +1,1 @@
+"""Supervision and evaluation (监督考核): violations, rectification, spot checks, evaluation, reports, IT projects."""
