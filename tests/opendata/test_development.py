@@ -296,3 +296,27 @@ def test_development_pages(client: TestClient, ctx: Ctx, world: World) -> None:
         data={"disposal_record": "已销毁全部数据", "early_reason": "违反协议", "csrf_token": token},
     )
     assert "已终止" in text(resp) and "终止并记录数据处置" in text(resp)
+
+
+def test_active_qualification_takes_its_conditional_listings(ctx: Ctx, world: World, clock: FixedClock) -> None:
+    """DEV-2: the signed development agreement is the application for the conditional listings it names."""
+    from govdata.opendata import portal
+    from tests.opendata.fixtures import published_listing
+
+    conditional = published_listing(ctx, world, "conditional")
+    dev, org = _apply(ctx, world, conditional.id)
+    with pytest.raises(Forbidden, match="有条件开放"):
+        portal.retrieve(ctx, org, conditional.id, "download", "csv")  # type: ignore[arg-type]
+    development.grant(ctx, world.actor("reviewer"), dev.id, grant_terms())
+    with pytest.raises(Forbidden):  # granted, not yet signed
+        portal.retrieve(ctx, org, conditional.id, "download", "csv")  # type: ignore[arg-type]
+    development.sign(ctx, org, dev.id)  # type: ignore[arg-type]
+    access = portal.retrieve(ctx, org, conditional.id, "download", "csv")  # type: ignore[arg-type]
+    opened = [i.field_name for i in conditional.items if i.treatment.value != "remove"]
+    assert access.application_id is None and sorted(access.columns.fields) == sorted(opened)
+    other = portal_user(ctx, "other_co", 8, organisation=True)
+    with pytest.raises(Forbidden):  # the qualification is the organisation's, not anyone's
+        portal.retrieve(ctx, other, conditional.id, "download", "csv")  # type: ignore[arg-type]
+    clock.set(dt.datetime(2028, 1, 3, 10, 0, tzinfo=CHINA_TZ))  # past the agreement's term (2027-12-31)
+    with pytest.raises(Forbidden):
+        portal.retrieve(ctx, org, conditional.id, "download", "csv")  # type: ignore[arg-type]

@@ -2,7 +2,9 @@
 
 Unconditional data: any authenticated identity whose access is not suspended. Conditional data: only the
 applicant of an active application (signed agreements, within its term), and only the approved items; an
-application for the sandbox alone never downloads. Every download or API call is a `Retrieval` row and an
+application for the sandbox alone never downloads. An organisation with an active development qualification
+(DEV-2: assessed, granted, agreement signed, within its term) takes the opened items of the conditional
+listings its agreement names without a separate application: the agreement is the application (AB35, SX19). Every download or API call is a `Retrieval` row and an
 audit event, written before any row leaves.
 """
 
@@ -18,7 +20,14 @@ from govdata.catalog.models import OpenType
 from govdata.context import Ctx
 from govdata.errors import Forbidden, InvalidInput, NotFound
 from govdata.opendata import data
-from govdata.opendata.models import ApplicationState, OpenApplication, OpenListing, Retrieval
+from govdata.opendata.models import (
+    ApplicationState,
+    DevQualification,
+    DevState,
+    OpenApplication,
+    OpenListing,
+    Retrieval,
+)
 from govdata.opendata.search import LISTED
 from govdata.opendata.service import get_listing, require_usable
 from govdata.opendata.users import require_portal_use
@@ -57,17 +66,46 @@ def active_application(
     return ctx.session.scalars(stmt.limit(1)).first()
 
 
-def granted_items(ctx: Ctx, actor: Actor, listing: OpenListing) -> tuple[list[str] | None, int | None]:
-    """Items the actor may take (None: every opened item) and the application that allows it."""
-    if listing.open_type == OpenType.UNCONDITIONAL:
-        return None, None
-    application = active_application(ctx, actor, listing.id)
-    if application is None:
-        raise Forbidden(
-            "该数据集为有条件开放：须先提交申请，经提供部门同意并在线签署安全承诺书和数据使用协议后方可获取"
+def active_qualification(ctx: Ctx, actor: Actor, listing_id: int) -> DevQualification | None:
+    """The actor's signed development agreement, within its term today, that names the listing (DEV-2)."""
+    if actor.user_id is None:
+        return None
+    today = ctx.clock.today()
+    found = ctx.session.scalars(
+        select(DevQualification)
+        .where(
+            DevQualification.applicant_id == actor.user_id,
+            DevQualification.state == DevState.ACTIVE,
+            DevQualification.valid_until >= today,
         )
-    items = [i for i in (application.approved_items or application.items).split(",") if i]
-    return items, application.id
+        .order_by(DevQualification.id.desc())
+    )
+    wanted = str(listing_id)
+    return next((dev for dev in found if wanted in dev.listing_ids.split(",")), None)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What allows a taking: None items means every opened item."""
+
+    items: list[str] | None = None
+    application_id: int | None = None
+    qualification_id: int | None = None
+
+
+def granted_items(ctx: Ctx, actor: Actor, listing: OpenListing) -> Grant:
+    if listing.open_type == OpenType.UNCONDITIONAL:
+        return Grant()
+    application = active_application(ctx, actor, listing.id)
+    if application is not None:
+        items = [i for i in (application.approved_items or application.items).split(",") if i]
+        return Grant(items, application.id)
+    qualification = active_qualification(ctx, actor, listing.id)
+    if qualification is not None:
+        return Grant(qualification_id=qualification.id)
+    raise Forbidden(
+        "该数据集为有条件开放：须先提交申请，经提供部门同意并在线签署安全承诺书和数据使用协议后方可获取"
+    )
 
 
 def retrieve(ctx: Ctx, actor: Actor, listing_id: int, channel: str, fmt: str | None = None) -> Access:
@@ -81,7 +119,8 @@ def retrieve(ctx: Ctx, actor: Actor, listing_id: int, channel: str, fmt: str | N
         raise InvalidInput(
             f"该数据集不提供 {fmt.upper()} 格式（可选：{listing.formats.upper().replace(',', '、')}）"
         )
-    items, application_id = granted_items(ctx, actor, listing)
+    grant = granted_items(ctx, actor, listing)
+    items, application_id = grant.items, grant.application_id
     taken = Retrieval(
         listing_id=listing.id,
         user_id=actor.user_id,
@@ -99,7 +138,8 @@ def retrieve(ctx: Ctx, actor: Actor, listing_id: int, channel: str, fmt: str | N
         )
     ctx.session.flush()
     record(ctx, actor, f"open.data.{channel}", "open_listing", listing.id,
-           detail={"format": fmt, "application": application_id, "items": items})  # fmt: skip
+           detail={"format": fmt, "application": application_id, "items": items,
+                   "qualification": grant.qualification_id})  # fmt: skip
     return Access(listing, data.columns(ctx, listing, only=items), application_id, taken.id)
 
 

@@ -160,11 +160,12 @@ def dataset(request: Request, ctx: CtxDep, actor: VisitorActor, listing_id: int)
     cols, rows = data.preview(ctx, listing) if previewable else (None, [])
     base = str(request.base_url).rstrip("/")
     application = portal.active_application(ctx, actor, listing.id) if actor else None
+    qualification = portal.active_qualification(ctx, actor, listing.id) if actor and not application else None
     return render(
         request, "open/dataset.html", listing=listing, org=org, opened=opened, removed=removed, cols=cols,
         rows=rows, total_rows=data.row_count(ctx, listing) if listing.open_type != OpenType.NONE else 0,
         rule_words=_rule_words, citation=data.citation(ctx, listing, base), base=base, application=application,
-        fmt_list=[f for f in listing.formats.split(",") if f], **_common(ctx),
+        qualification=qualification, fmt_list=[f for f in listing.formats.split(",") if f], **_common(ctx),
     )  # fmt: skip
 
 
