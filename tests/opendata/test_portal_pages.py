@@ -9,7 +9,7 @@ import json
 
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 
 from govdata.context import Ctx
 from govdata.opendata import service, users
@@ -161,3 +161,30 @@ def test_database_written_csv_equals_the_python_path(client: TestClient, ctx: Ct
     assert "513221********0019,张*,1980年" in served.decode("utf-8-sig").splitlines()
     ctx.session.expire_all()
     assert ctx.session.scalars(select(Retrieval.rows)).one() == 3
+
+
+def test_api_search_page_costs_the_same_queries_for_one_or_many_datasets(
+    client: TestClient, ctx: Ctx, world: World, engine: Engine
+) -> None:
+    """Items and publishers come in one query each, not one per dataset (N+1)."""
+
+    def statements() -> int:
+        seen: list[str] = []
+
+        def count(*args: object) -> None:
+            seen.append(str(args[2]))
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            resp = client.get("/api/v1/open/datasets?sort=title")
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert resp.status_code == 200 and all(d["items"] and d["publisher"] for d in resp.json()["results"])
+        return len(seen)
+
+    published_listing(ctx, world)
+    one = statements()
+    for _ in range(4):
+        published_listing(ctx, world)
+    assert client.get("/api/v1/open/datasets").json()["total"] == 5
+    assert statements() == one

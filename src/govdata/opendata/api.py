@@ -4,6 +4,8 @@ through the API (identity required, OPEN-4), portal registration and the authori
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from govdata.catalog.models import OpenType, UpdateCycle
 from govdata.context import Ctx
@@ -23,6 +25,7 @@ from govdata.opendata.schemas import (
     RowsOut,
 )
 from govdata.org.models import Organization
+from govdata.org.service import org_names
 from govdata.web_support import ApiActor, CtxDep
 
 router = APIRouter(tags=["开放平台"])
@@ -32,14 +35,16 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def dataset_out(ctx: Ctx, listing: OpenListing, base: str) -> DatasetOut:
-    org = ctx.session.get(Organization, listing.org_id)
+def dataset_out(ctx: Ctx, listing: OpenListing, base: str, publisher: str | None = None) -> DatasetOut:
+    if publisher is None:
+        org = ctx.session.get(Organization, listing.org_id)
+        publisher = org.name if org else ""
     opens_data = listing.open_type != OpenType.NONE
     return DatasetOut(
         id=listing.id,
         title=listing.title,
         summary=listing.summary,
-        publisher=org.name if org else "",
+        publisher=publisher,
         domain=listing.domain,
         tags=[t for t in listing.tags.split(",") if t],
         formats=[f for f in listing.formats.split(",") if f] if opens_data else [],
@@ -57,8 +62,18 @@ def dataset_out(ctx: Ctx, listing: OpenListing, base: str) -> DatasetOut:
         }
         if opens_data
         else {},
-        citation=data.citation(ctx, listing, base).line(),
+        citation=data.citation(ctx, listing, base, publisher).line(),
     )
+
+
+def _load_items(ctx: Ctx, listings: list[OpenListing]) -> None:
+    """A page's items in one query instead of one per dataset (the search returns listings without them)."""
+    if listings:
+        ctx.session.scalars(
+            select(OpenListing)
+            .options(selectinload(OpenListing.items))
+            .where(OpenListing.id.in_([li.id for li in listings]))
+        ).all()
 
 
 # --- departments and the authority ----------------------------------------------------------------------------
@@ -158,11 +173,13 @@ def search_datasets(
         cache=request.app.state.open_search,
     )
     base = base_url(request)
+    _load_items(ctx, found.listings)
+    names = org_names(ctx.session, [li.org_id for li in found.listings])
     return DatasetPage(
         total=found.total,
         offset=offset,
         limit=limit,
-        results=[dataset_out(ctx, listing, base) for listing in found.listings],
+        results=[dataset_out(ctx, li, base, names.get(li.org_id, "")) for li in found.listings],
         facets=found.facets,
     )
 

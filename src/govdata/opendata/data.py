@@ -90,10 +90,13 @@ def columns(ctx: Ctx, listing: OpenListing, *, only: list[str] | None = None) ->
     )
 
 
-def citation(ctx: Ctx, listing: OpenListing, base_url: str) -> Citation:
-    org = ctx.session.get(Organization, listing.org_id)
+def citation(ctx: Ctx, listing: OpenListing, base_url: str, org_name: str | None = None) -> Citation:
+    """`org_name` when the caller already has it (a search page names many datasets of few bodies)."""
+    if org_name is None:
+        org = ctx.session.get(Organization, listing.org_id)
+        org_name = org.name if org else ""
     return Citation(
-        org_name=org.name if org else "",
+        org_name=org_name,
         title=listing.title,
         portal=ctx.profile.bodies.open_portal,
         url=f"{base_url.rstrip('/')}/open/datasets/{listing.id}",
