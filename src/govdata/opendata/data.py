@@ -14,8 +14,6 @@ import hashlib
 import hmac
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +21,7 @@ from typing import Any
 from sqlalchemy import Table, func, literal, select
 
 from govdata.context import Ctx
-from govdata.opendata import sqlmask
+from govdata.opendata import sqlmask, xlsx_stream
 from govdata.opendata.models import OpenListing, Treatment
 from govdata.org.models import Organization
 from govdata.org.service import get_setting
@@ -37,7 +35,6 @@ MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json; charset=utf-8",
 }
-_XLSX_SHEET_ROWS = 1_000_000  # a sheet holds 1,048,576 rows; larger data continues on the next sheet
 
 
 @dataclass(frozen=True)
@@ -341,38 +338,10 @@ def json_chunks(
 def xlsx_chunks(
     cols: Columns, cite: Citation, chunks: Iterator[list[list[object]]]
 ) -> Iterator[tuple[bytes, int]]:
-    """A write-only workbook on a temporary file (constant memory), streamed out when complete."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    about = book.create_sheet("数据说明")
-    about.append([cite.line()])
-    about.append(["信息项", "名称"])
-    for field, label in zip(cols.fields, cols.labels, strict=True):
-        about.append([field, label])
-    sheet, on_sheet, sheets, sent = None, 0, 0, 0
-    for rows in chunks:
-        for row in rows:
-            if sheet is None or on_sheet >= _XLSX_SHEET_ROWS:
-                sheets += 1
-                sheet = book.create_sheet("数据" if sheets == 1 else f"数据{sheets}")
-                sheet.append(cols.labels)
-                on_sheet = 0
-            sheet.append([cell(v) for v in row])
-            on_sheet += 1
-        sent += len(rows)
-    if sheet is None:
-        book.create_sheet("数据").append(cols.labels)
-    fd, path = tempfile.mkstemp(suffix=".xlsx")
-    os.close(fd)
-    try:
-        book.save(path)
-        with open(path, "rb") as f:
-            while block := f.read(1 << 20):
-                yield block, 0
-    finally:
-        os.unlink(path)
-    yield b"", sent
+    """The 数据说明 sheet carries the citation (AB36); the data sheets stream (see xlsx_stream)."""
+    about: list[list[object]] = [[cite.line()], ["信息项", "名称"]]
+    about += [[field, label] for field, label in zip(cols.fields, cols.labels, strict=True)]
+    return xlsx_stream.stream(about, cols.labels, chunks)
 
 
 WRITERS = {"csv": csv_chunks, "json": json_chunks, "xlsx": xlsx_chunks}
