@@ -15,6 +15,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -171,6 +172,17 @@ def create_app(
             return _error_json(422, "invalid_input", message, details)
         return _error_page(request, 422, message)
 
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        """A number the database cannot hold (an id past 2^63 in a path, say): bad input, not a crash.
+
+        The request's session is rolled back by its dependency, so nothing was written."""
+        message = "编号或数值超出允许范围"
+        if _is_api(request):
+            return _error_json(422, "invalid_input", message)
+        return _error_page(request, 422, message)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         messages = {404: "页面或接口不存在", 405: "不支持该请求方法", 401: "请先登录", 403: "没有权限"}
@@ -196,18 +208,32 @@ def create_app(
     from govdata.opendata import web_portal as opendata_web_portal
     from govdata.opendata.search import ResultCache
     from govdata.org import api as org_api
+    from govdata.org import provider_api as org_provider_api
     from govdata.org import web as org_web
+    from govdata.org import web_providers as org_web_providers
     from govdata.pool import api as pool_api
     from govdata.pool import web as pool_web
     from govdata.pool import web_base as pool_web_base
     from govdata.pool import web_themes as pool_web_themes
     from govdata.quality import api as quality_api
+    from govdata.quality import correction_api as quality_correction_api
     from govdata.quality import web as quality_web
+    from govdata.quality import web_corrections as quality_web_corrections
+    from govdata.quality import web_subject as quality_web_subject
     from govdata.sharing import api as sharing_api
     from govdata.sharing import exchange_api as sharing_exchange_api
     from govdata.sharing import web as sharing_web
     from govdata.sharing.calllog import GroupLog
     from govdata.sharing.exchange import Runtime
+    from govdata.supervision import api as supervision_api
+    from govdata.supervision import api_evaluation as supervision_api_evaluation
+    from govdata.supervision import asset_api as supervision_asset_api
+    from govdata.supervision import asset_web as supervision_asset_web
+    from govdata.supervision import project_api as supervision_project_api
+    from govdata.supervision import project_web as supervision_project_web
+    from govdata.supervision import web as supervision_web
+    from govdata.supervision import web_evaluation as supervision_web_evaluation
+    from govdata.supervision import web_reports as supervision_web_reports
 
     app.state.exchange = Runtime(log=GroupLog(app.state.session_factory, app.state.clock))
     # The portal's recent search answers, exact (see opendata.search); GOVDATA_OPEN_SEARCH_CACHE=0 turns it off.
@@ -217,19 +243,26 @@ def create_app(
     for router in (
         sharing_exchange_api.router,
         org_api.router,
+        org_provider_api.router,
         catalog_api.router,
         audit_api.router,
         pool_api.router,
         quality_api.router,
+        quality_correction_api.router,
         sharing_api.router,
         opendata_api.router,
         opendata_apply_api.router,
         opendata_feedback_api.router,
+        supervision_api.router,
+        supervision_api_evaluation.router,
+        supervision_project_api.router,
+        supervision_asset_api.router,
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(opendata_ckan.router)  # CKAN's own paths: /api/3/action/… and /api/action/…
     for router in (
         org_web.router,
+        org_web_providers.router,
         catalog_web_editor.router,
         catalog_web.router,
         catalog_web_review.router,
@@ -238,12 +271,19 @@ def create_app(
         pool_web_base.router,
         pool_web_themes.router,
         quality_web.router,
+        quality_web_corrections.router,
+        quality_web_subject.router,
         sharing_web.router,
         opendata_dcat.router,
         opendata_web_apply.router,
         opendata_web_feedback.router,
         opendata_web_listings.router,
         opendata_web_portal.router,
+        supervision_web.router,
+        supervision_web_evaluation.router,
+        supervision_web_reports.router,
+        supervision_project_web.router,
+        supervision_asset_web.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")

@@ -151,3 +151,17 @@ def test_the_transaction_commits_before_the_response_is_sent() -> None:
     from govdata.web_support import CtxDep
 
     assert CtxDep.__metadata__[0].scope == "function"
+
+
+def test_an_id_past_the_databases_range_is_bad_input_not_a_crash(
+    client: TestClient, ctx: Ctx, world: World
+) -> None:
+    """PostgreSQL refuses a bigint past 2^63 and sqlite3 overflows: both answer 422 with a message."""
+    token = h.token_for(ctx, world, "admin")
+    ctx.session.commit()
+    for path in ("/api/v1/catalog/entries/99999999999999999999", "/api/v1/catalog/entries/9223372036854775808"):
+        resp = client.get(path, headers=h.auth(token))
+        assert resp.status_code == 422 and resp.json()["error"]["message"] == "编号或数值超出允许范围"
+    client.post("/login", data={"username": "admin", "password": PASSWORD})
+    page = client.get("/catalog/99999999999999999999")
+    assert page.status_code == 422 and "编号或数值超出允许范围" in page.text

@@ -15,10 +15,14 @@ from fastapi.testclient import TestClient
 from govdata.context import Ctx
 from tests.http import helpers as h
 from tests.http.cases import AUTHORITY, EVERYONE, READERS, ROLES, Setup, nothing
+from tests.http.correction_cases import correction_page_cases
+from tests.http.evaluation_cases import EVALUATION_PUBLIC_PAGES, evaluation_page_cases
 from tests.http.open_apply_cases import open_apply_page_cases
 from tests.http.open_cases import OPEN_PUBLIC_PAGES
 from tests.http.open_ckan_cases import DCAT_PAGES
 from tests.http.open_feedback_cases import OPEN_FEEDBACK_PUBLIC_PAGES, open_feedback_page_cases
+from tests.http.project_cases import project_page_cases
+from tests.http.provider_cases import provider_page_cases
 from tests.http.routes import all_routes, template
 from tests.http.test_catalog_pages import CSRF, editor_form, login
 from tests.http.test_permissions import (
@@ -245,14 +249,22 @@ from tests.http.share_page_cases import SHARE_PAGE_CASES  # noqa: E402  (it need
 
 PAGE_CASES += SHARE_PAGE_CASES
 PAGE_CASES += open_feedback_page_cases()
+PAGE_CASES += correction_page_cases()
 PAGE_CASES += open_apply_page_cases()
+PAGE_CASES += provider_page_cases()
+PAGE_CASES += project_page_cases()
+PAGE_CASES += evaluation_page_cases()
 from tests.http.open_page_cases import OPEN_PAGE_CASES, OPEN_PAGE_LITERALS  # noqa: E402  (needs PageCase)
 
 PAGE_CASES += OPEN_PAGE_CASES
+from tests.http.supervision_cases import supervision_page_cases  # noqa: E402  (needs PageCase)
+
+PAGE_CASES += supervision_page_cases()
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/docs")}
 PUBLIC |= DCAT_PAGES
 PUBLIC |= OPEN_FEEDBACK_PUBLIC_PAGES
 PUBLIC |= OPEN_PUBLIC_PAGES
+PUBLIC |= EVALUATION_PUBLIC_PAGES
 
 
 def _normalise(path: str) -> str:

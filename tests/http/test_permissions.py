@@ -15,12 +15,17 @@ from govdata.catalog.models import Filing
 from govdata.context import Ctx
 from tests.http import helpers as h
 from tests.http.cases import AUTHORITY, EVERYONE, GOV, READERS, ROLES, Case
+from tests.http.correction_cases import CORRECTION_CASES
+from tests.http.evaluation_cases import EVALUATION_CASES
 from tests.http.open_apply_cases import OPEN_APPLY_CASES
 from tests.http.open_cases import OPEN_CASES, OPEN_PUBLIC
 from tests.http.open_ckan_cases import CKAN_ROUTES
 from tests.http.open_feedback_cases import OPEN_FEEDBACK_CASES
+from tests.http.project_cases import PROJECT_CASES
+from tests.http.provider_cases import PROVIDER_CASES
 from tests.http.routes import all_routes, template
 from tests.http.share_cases import APP_ROUTES, SHARE_CASES
+from tests.http.supervision_cases import SUPERVISION_CASES
 from tests.world import World, entry_data
 
 
@@ -358,8 +363,13 @@ CASES: list[Case] = [
 ]
 CASES += SHARE_CASES
 CASES += OPEN_FEEDBACK_CASES
+CASES += CORRECTION_CASES
 CASES += OPEN_APPLY_CASES
 CASES += OPEN_CASES
+CASES += SUPERVISION_CASES
+CASES += PROVIDER_CASES
+CASES += PROJECT_CASES
+CASES += EVALUATION_CASES
 PUBLIC = {("POST", "/api/v1/auth/token"), ("GET", "/api/v1/openapi.json")}
 PUBLIC |= CKAN_ROUTES
 PUBLIC |= OPEN_PUBLIC

@@ -13,7 +13,11 @@ from govdata.catalog.models import Resource, TriggerKind
 from govdata.catalog.schemas import CreateEntryIn, DemandIn, EditEntryIn, TriggerIn
 from govdata.context import Ctx
 from govdata.demo import content, pools
+from govdata.demo.evaluation import load_demo_evaluation
 from govdata.demo.opendata import load_demo_open
+from govdata.demo.projects import load_demo_projects
+from govdata.demo.providers import load_demo_providers
+from govdata.demo.quality import load_demo_quality
 from govdata.demo.sharing import load_demo_sharing
 from govdata.opendata.models import ListingState, OpenListing
 from govdata.org.models import Organization, OrgKind, Region, RegionLevel, Role, SubjectKind, User
@@ -200,6 +204,13 @@ def _load(ctx: Ctx, sys: Actor) -> str | None:
         demands.create_demand(ctx, officer, DemandIn.model_validate(fields))
     credential = load_demo_sharing(ctx, created, officers, {key: org.id for key, org in orgs.items()})
     load_demo_open(ctx, created, officers, reviewer_for)
+    load_demo_projects(ctx, created, officers, reviewer_for)
+    load_demo_providers(ctx)
+    load_demo_quality(ctx, created, officers, credential)
+    from govdata.demo.supervision import load_demo_supervision
+
+    load_demo_supervision(ctx)  # violations detected over all of the above, a notice, a spot check
+    load_demo_evaluation(ctx)  # last: it counts every record above
     return credential
 
 

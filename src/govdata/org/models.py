@@ -147,3 +147,96 @@ class DeploymentSetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# ---------------------------------------------------------------- technical service providers (SEC-7)
+
+
+class ContractState(StrEnum):
+    """A provider contract: in force, ended with the destruction of the provider's copies pending, closed."""
+
+    ACTIVE = "active"
+    ENDED = "ended"
+    CLOSED = "closed"
+
+
+CONTRACT_STATE_LABELS = {
+    ContractState.ACTIVE: "履行中",
+    ContractState.ENDED: "已终止，待记录数据销毁",
+    ContractState.CLOSED: "已关闭（数据已销毁）",
+}
+
+
+class DestructionMethod(StrEnum):
+    """AB39: copies are deleted irreversibly — overwriting, physical destruction and the like."""
+
+    OVERWRITE = "overwrite"
+    PHYSICAL = "physical"
+    DEGAUSS = "degauss"
+    CRYPTO_ERASE = "crypto_erase"
+
+
+DESTRUCTION_METHOD_LABELS = {
+    DestructionMethod.OVERWRITE: "数据覆写",
+    DestructionMethod.PHYSICAL: "物理销毁",
+    DestructionMethod.DEGAUSS: "消磁",
+    DestructionMethod.CRYPTO_ERASE: "销毁密钥（加密擦除）",
+}
+
+
+class ProviderContract(IdMixin, Base):
+    """A service outsourcing contract (AB39, SC41): the security review and the confidentiality agreement come
+    before any account; the provider's accounts end with it."""
+
+    __tablename__ = "provider_contract"
+    __table_args__ = (UniqueConstraint("authority_id", "number"),)
+
+    provider_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    region_path: Mapped[str] = mapped_column(String(200), index=True)
+    number: Mapped[str] = mapped_column(String(60))
+    scope: Mapped[str] = mapped_column(Text)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    security_review_on: Mapped[dt.date | None] = mapped_column(Date)
+    security_review_by: Mapped[str | None] = mapped_column(String(200))
+    confidentiality_signed_on: Mapped[dt.date | None] = mapped_column(Date)
+    state: Mapped[ContractState] = mapped_column(str_enum(ContractState), index=True)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))  # None: ended by the job
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    provider: Mapped[Organization] = relationship(foreign_keys=[provider_id])
+
+
+class ProviderAccount(IdMixin, Base):
+    """Which staff account serves under which contract: the account's end date is the contract's."""
+
+    __tablename__ = "provider_account"
+
+    contract_id: Mapped[int] = mapped_column(ForeignKey("provider_contract.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class ProviderDestruction(IdMixin, Base):
+    """The record that the provider's copies were destroyed irreversibly (AB39), which closes the contract."""
+
+    __tablename__ = "provider_destruction"
+
+    contract_id: Mapped[int] = mapped_column(ForeignKey("provider_contract.id"), unique=True)
+    data_description: Mapped[str] = mapped_column(Text)
+    method: Mapped[DestructionMethod] = mapped_column(str_enum(DestructionMethod))
+    method_detail: Mapped[str] = mapped_column(Text)
+    destroyed_on: Mapped[dt.date] = mapped_column(Date)
+    witnessed_by: Mapped[str] = mapped_column(String(200))
+    statement: Mapped[str] = mapped_column(Text)  # the provider's signed statement (text or its reference)
+    statement_signed_by: Mapped[str] = mapped_column(String(100))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -182,7 +182,29 @@ def build(ctx: Ctx, actor: Actor, kind_name: str, *, full: bool = False) -> Base
     return done
 
 
-def _copy_field(ctx: Ctx, kind: BaseDatabase, f: BaseField, since: int | None, now: object) -> int:
+def refresh_subject(ctx: Ctx, pool: Pool, subject_id: str) -> int:
+    """One subject's golden fields sourced from this pool, re-read at once (a correction or deletion, QUAL-1):
+    the next incremental build would reach the same result."""
+    written = 0
+    for kind in BaseDatabase:
+        for f in base_fields(ctx, kind):
+            if f.pool.id != pool.id:
+                continue
+            ctx.session.execute(
+                delete(BaseRecord).where(
+                    BaseRecord.base_kind == kind.value,
+                    BaseRecord.subject_id == subject_id,
+                    BaseRecord.field_key == f.key,
+                    BaseRecord.source_pool_id == pool.id,
+                )
+            )
+            written += _copy_field(ctx, kind, f, None, ctx.clock.now(), subject_id=subject_id)
+    return written
+
+
+def _copy_field(
+    ctx: Ctx, kind: BaseDatabase, f: BaseField, since: int | None, now: object, *, subject_id: str | None = None
+) -> int:
     table = pool_table(f.pool)
     column = table.c[f.field_name]
     rows = select(
@@ -199,6 +221,8 @@ def _copy_field(ctx: Ctx, kind: BaseDatabase, f: BaseField, since: int | None, n
     ).where(table.c[SUBJECT].is_not(None), column.is_not(None))
     if since is not None:
         rows = rows.where(table.c[BATCH] > since)
+    if subject_id is not None:
+        rows = rows.where(table.c[SUBJECT] == subject_id)
     columns = ["base_kind", "subject_id", "field_key", "value", "source_pool_id", "source_resource_id",
                "source_field", "source_batch_id", "source_loaded_at", "built_at"]  # fmt: skip
     if ctx.session.get_bind().dialect.name == "postgresql":

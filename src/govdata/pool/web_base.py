@@ -205,6 +205,15 @@ def base_build(
     return _go("/base-databases", msg, f"#base-{base.value}")
 
 
+def _verifying(ctx: Ctx, subject: str, resources: dict[int, Resource]) -> set[int]:
+    """Source entries on which the subject has a pending correction request: their values show 核实中 (QUAL-2)."""
+    from govdata.quality import corrections
+
+    if not subject or not resources:
+        return set()
+    return {rid for rid in resources if corrections.under_verification(ctx, rid, [subject.upper()])}
+
+
 @router.get("/base-databases/{kind}/records")
 def base_record(
     request: Request,
@@ -249,6 +258,7 @@ def base_record(
         found=found,
         missing=[f for f in fields if f.key not in held] if found else [],
         entry_names=_entry_names(ctx, resources.values()),
+        verifying=_verifying(ctx, subject, resources),
         subject_hint=_SUBJECT_HINT.get(base),
         num=num,
     )

@@ -77,6 +77,17 @@ class ReportWindows(BaseModel):
     authority_report: tuple[int, int, int]
 
 
+class Indicator(BaseModel):
+    """One indicator of an evaluation dimension (SUP-2): what is measured, from which records, and its weight."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str  # one the code computes: govdata.supervision.indicators.INDICATORS
+    label: str  # 中文 name shown in the results
+    weight: float = Field(gt=0, le=1, description="在本维度内的权重；同一维度的权重之和为 1")
+    definition: str  # 中文: how it is computed and from which records
+
+
 class Profile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -91,6 +102,7 @@ class Profile(BaseModel):
     open_min_group_size: int = Field(ge=2)  # k for "usable but invisible" aggregate queries (OPEN-8)
     report_windows: ReportWindows
     evaluation_weights: dict[str, float]  # aggregation / sharing / opening / application / security
+    evaluation_indicators: dict[str, list[Indicator]]  # per dimension, the indicators and their weights
 
     @model_validator(mode="after")
     def _every_limit_present(self) -> Profile:
@@ -101,6 +113,34 @@ class Profile(BaseModel):
 
             listed = "、".join(f"{which.value}（{LIMIT_LABELS[which]}）" for which in missing)
             raise ValueError(f"time_limits 缺少时限：{listed}；每个时限都必须配置")
+        return self
+
+    @model_validator(mode="after")
+    def _indicators_computable(self) -> Profile:
+        """An indicator the code cannot compute, or weights that do not add up, are load errors, not zeros."""
+        from govdata.supervision.indicators import INDICATORS  # imports models; keep loading cheap
+
+        problems: list[str] = []
+        for dimension in self.evaluation_weights:
+            if not self.evaluation_indicators.get(dimension):
+                problems.append(f"维度 {dimension} 没有指标")
+        for dimension, indicators in self.evaluation_indicators.items():
+            if dimension not in self.evaluation_weights:
+                problems.append(f"维度 {dimension} 不在 evaluation_weights 中")
+            keys = [i.key for i in indicators]
+            if len(set(keys)) != len(keys):
+                problems.append(f"维度 {dimension} 的指标重复")
+            for key in keys:
+                known = INDICATORS.get(key)
+                if known is None:
+                    problems.append(f"未知指标“{key}”，可用：{'、'.join(INDICATORS)}")
+                elif known.dimension != dimension:
+                    problems.append(f"指标“{key}”属于维度 {known.dimension}，不能放在 {dimension}")
+            total = sum(i.weight for i in indicators)
+            if indicators and abs(total - 1.0) > 1e-6:
+                problems.append(f"维度 {dimension} 的指标权重之和应为 1.0，实际为 {total:g}")
+        if problems:
+            raise ValueError("evaluation_indicators 有误：" + "；".join(problems))
         return self
 
     def limit(self, which: Limit) -> TimeLimit:

@@ -10,6 +10,8 @@ from govdata.quality.schemas import (
     CaseOut,
     DisagreementOut,
     EscalateCaseIn,
+    GovernmentDecisionIn,
+    GovernmentReferIn,
     OpenCaseIn,
     ResolveCaseIn,
     SharedItemOut,
@@ -84,3 +86,17 @@ def resolve(ctx: CtxDep, actor: ApiActor, case_id: int, body: ResolveCaseIn) -> 
 )
 def escalate(ctx: CtxDep, actor: ApiActor, case_id: int, body: EscalateCaseIn) -> CaseOut:
     return CaseOut.model_validate(service.escalate_case(ctx, actor, case_id, body))
+
+
+@router.post(
+    "/reconciliations/{case_id}/refer", response_model=CaseOut, summary="主管机构裁定不了的，报请政府决定"
+)
+def refer(ctx: CtxDep, actor: ApiActor, case_id: int, body: GovernmentReferIn) -> CaseOut:
+    return CaseOut.model_validate(service.refer_to_government(ctx, actor, case_id, body))
+
+
+@router.post(
+    "/reconciliations/{case_id}/government-decision", response_model=CaseOut, summary="登记政府的决定"
+)
+def government_decision(ctx: CtxDep, actor: ApiActor, case_id: int, body: GovernmentDecisionIn) -> CaseOut:
+    return CaseOut.model_validate(service.record_government_decision(ctx, actor, case_id, body))

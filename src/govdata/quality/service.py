@@ -13,11 +13,18 @@ from govdata.pool import consistency
 from govdata.pool.models import Pool
 from govdata.profiles.schema import Limit
 from govdata.quality.models import CaseState, ReconciliationCase
-from govdata.quality.schemas import EscalateCaseIn, OpenCaseIn, ResolveCaseIn
+from govdata.quality.schemas import (
+    EscalateCaseIn,
+    GovernmentDecisionIn,
+    GovernmentReferIn,
+    OpenCaseIn,
+    ResolveCaseIn,
+)
 
 CASE_STATE_LABELS = {
     CaseState.OPEN: "协商核实中",
     CaseState.ESCALATED: "已提请主管机构裁定",
+    CaseState.GOVERNMENT: "已报请政府决定",
     CaseState.RESOLVED: "已核实",
 }
 
@@ -111,6 +118,8 @@ def resolve_case(ctx: Ctx, actor: Actor, case_id: int, data: ResolveCaseIn) -> R
     case = get_case(ctx, actor, case_id)
     if case.state == CaseState.RESOLVED:
         raise InvalidTransition("该协商核实已办结")
+    if case.state == CaseState.GOVERNMENT:
+        raise InvalidTransition("已报请政府决定：请登记政府的决定")
     if case.state == CaseState.ESCALATED and not actor.is_authority:
         raise Forbidden("已提请主管机构裁定，由数据主管机构办结")
     _check_handler(actor)
@@ -134,6 +143,48 @@ def escalate_case(ctx: Ctx, actor: Actor, case_id: int, data: EscalateCaseIn) ->
     record(
         ctx, actor, "reconciliation.escalate", "reconciliation_case", case.id, detail={"reason": data.reason}
     )
+    return case
+
+
+def refer_to_government(ctx: Ctx, actor: Actor, case_id: int, data: GovernmentReferIn) -> ReconciliationCase:
+    """AB26's last step: what the authority cannot settle goes to the government of the level."""
+    case = get_case(ctx, actor, case_id)
+    if not (actor.is_system or actor.is_authority):
+        raise Forbidden("由数据主管机构报请同级人民政府决定")
+    if case.state != CaseState.ESCALATED:
+        raise InvalidTransition(
+            f"当前状态为“{CASE_STATE_LABELS[case.state]}”：须先提请主管机构裁定，才能报请政府决定"
+        )
+    case.state = CaseState.GOVERNMENT
+    case.referred_at, case.referred_by_id = ctx.clock.now(), actor.user_id
+    case.note = ((case.note + "\n") if case.note else "") + f"报请政府决定：{data.reason}"
+    record(ctx, actor, "reconciliation.refer", "reconciliation_case", case.id,
+           detail={"from": CaseState.ESCALATED, "to": CaseState.GOVERNMENT, "reason": data.reason})  # fmt: skip
+    return case
+
+
+def record_government_decision(
+    ctx: Ctx, actor: Actor, case_id: int, data: GovernmentDecisionIn
+) -> ReconciliationCase:
+    """The authority records who in the government decided, when, and what; the case is then resolved."""
+    case = get_case(ctx, actor, case_id)
+    if not (actor.is_system or actor.is_authority):
+        raise Forbidden("由数据主管机构登记政府的决定")
+    if case.state != CaseState.GOVERNMENT:
+        raise InvalidTransition(f"当前状态为“{CASE_STATE_LABELS[case.state]}”，没有待登记的政府决定")
+    if data.decided_on > ctx.clock.today():
+        raise InvalidInput("决定日期不能晚于今天")
+    if case.referred_at is not None and data.decided_on < case.referred_at.date():
+        raise InvalidInput("决定日期不能早于报请政府决定的日期")
+    case.state = CaseState.RESOLVED
+    case.government_decision, case.government_decided_by = data.decision, data.decided_by
+    case.government_decided_on = data.decided_on
+    case.correct_value = data.correct_value
+    case.resolution = f"政府决定（{data.decided_by}，{data.decided_on.isoformat()}）：{data.decision}"
+    case.resolved_by_id, case.resolved_at = actor.user_id, ctx.clock.now()
+    record(ctx, actor, "reconciliation.government_decision", "reconciliation_case", case.id,
+           detail={"from": CaseState.GOVERNMENT, "to": CaseState.RESOLVED, "decided_by": data.decided_by,
+                   "decided_on": data.decided_on, "correct_value": data.correct_value})  # fmt: skip
     return case
 
 

@@ -33,7 +33,13 @@ from govdata.profiles.labels import LIMIT_LABELS
 from govdata.profiles.schema import Limit
 from govdata.quality import service
 from govdata.quality.models import CaseState, ReconciliationCase
-from govdata.quality.schemas import EscalateCaseIn, OpenCaseIn, ResolveCaseIn
+from govdata.quality.schemas import (
+    EscalateCaseIn,
+    GovernmentDecisionIn,
+    GovernmentReferIn,
+    OpenCaseIn,
+    ResolveCaseIn,
+)
 from govdata.validation import validation_message
 from govdata.web_support import CtxDep, PageActor, check_csrf, render
 
@@ -47,6 +53,8 @@ _HISTORY_ACTIONS = {
     "reconciliation.open": "发起协商核实",
     "reconciliation.escalate": "提请主管机构裁定",
     "reconciliation.resolve": "办结（记录核实后的正确值）",
+    "reconciliation.refer": "报请政府决定",
+    "reconciliation.government_decision": "登记政府的决定并办结",
 }
 
 
@@ -475,3 +483,27 @@ def case_escalate(ctx: CtxDep, actor: PageActor, case_id: int, reason: Text = ""
     data = _valid(EscalateCaseIn, {"reason": reason})
     case = service.escalate_case(ctx, actor, case_id, data)
     return _go(f"/reconciliations/{case.id}", f"协商核实 {case.id} 已提请{ctx.profile.bodies.authority}裁定")
+
+
+@router.post("/reconciliations/{case_id:int}/refer", dependencies=[Csrf])
+def case_refer(ctx: CtxDep, actor: PageActor, case_id: int, reason: Text = "") -> Response:
+    data = _valid(GovernmentReferIn, {"reason": reason})
+    case = service.refer_to_government(ctx, actor, case_id, data)
+    return _go(f"/reconciliations/{case.id}", f"协商核实 {case.id} 已报请政府决定；决定作出后请在本页登记")
+
+
+@router.post("/reconciliations/{case_id:int}/government-decision", dependencies=[Csrf])
+def case_government_decision(
+    ctx: CtxDep,
+    actor: PageActor,
+    case_id: int,
+    decided_by: Text = "",
+    decided_on: Annotated[str, Form(max_length=20)] = "",
+    decision: Text = "",
+    correct_value: Text = "",
+) -> Response:
+    body = {"decided_by": decided_by, "decided_on": decided_on, "decision": decision,
+            "correct_value": correct_value or None}  # fmt: skip
+    data = _valid(GovernmentDecisionIn, body)
+    case = service.record_government_decision(ctx, actor, case_id, data)
+    return _go(f"/reconciliations/{case.id}", f"已登记政府的决定，协商核实 {case.id} 已办结")

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Row, String, Table, and_, bindparam, cast, or_, select
+from sqlalchemy import ColumnElement, Date, Row, String, Table, and_, bindparam, cast, exists, or_, select
 
 from govdata.authz import Actor
 from govdata.catalog.models import DataType
@@ -26,6 +26,7 @@ from govdata.org.models import Organization, Role
 from govdata.org.service import get_setting
 from govdata.pool.models import Pool, PoolColumn
 from govdata.pool.tables import BATCH, ROW_ID, SUBJECT, ColumnSignature, table_for
+from govdata.quality.models import CorrectionRequest, CorrectionState
 from govdata.sharing import masking
 from govdata.sharing.apps import RateLimiter, digest, split_credential
 from govdata.sharing.calllog import CallLog, CallRecord, InlineLog
@@ -137,6 +138,7 @@ class Access:
     operation: str
     purpose: str
     statements: dict[tuple[object, ...], Any] = field(default_factory=dict)
+    verifying: bool = False  # some subject of the entry has a pending correction request (QUAL-2)
 
     @property
     def masked(self) -> list[str]:
@@ -151,6 +153,7 @@ class Access:
 
 def _build_opening() -> Any:
     a, o, g, p = ShareApp.__table__, Organization.__table__, ShareGrant.__table__, Pool.__table__
+    cr = CorrectionRequest.__table__
     resource_id, today = bindparam("resource_id"), bindparam("today", type_=Date)
     live = and_(
         g.c.consumer_org_id == a.c.org_id,
@@ -184,6 +187,9 @@ def _build_opening() -> Any:
             p.c.subject_field,
             p.c.version_id,
             p.c.key_fields,
+            exists()
+            .where(cr.c.resource_id == resource_id, cr.c.state.in_(_PENDING))
+            .label("verifying"),
         )
         .select_from(
             a.join(o, o.c.id == a.c.org_id).outerjoin(g, live).outerjoin(p, p.c.resource_id == resource_id)
@@ -193,7 +199,33 @@ def _build_opening() -> Any:
 
 
 # Built once: every exchange call starts with it (credential, the department's live grants, the pool).
+_PENDING = [CorrectionState.AT_AUTHORITY.value, CorrectionState.PENDING.value]
 _OPENING = _build_opening()
+_VERIFYING = (
+    select(CorrectionRequest.subject_id)
+    .where(
+        CorrectionRequest.resource_id == bindparam("resource_id"),
+        CorrectionRequest.state.in_(_PENDING),
+        CorrectionRequest.subject_id.in_(bindparam("subjects", expanding=True)),
+    )
+    .distinct()
+)
+
+
+def mark_verifying(ctx: Ctx, access: Access, rows: list[dict[str, object]], subjects: list[object]) -> None:
+    """QUAL-2 / WZ17: rows whose subject has a pending correction request carry `under_verification: true`.
+
+    Skipped when the entry has none (known from the opening statement); otherwise one indexed query."""
+    if not access.verifying or not rows:
+        return
+    wanted = sorted({str(s) for s in subjects if s})
+    if not wanted:
+        return
+    params = {"resource_id": access.grant.resource_id, "subjects": wanted}
+    flagged = set(ctx.session.connection().execute(_VERIFYING, params).scalars())
+    for row, subject in zip(rows, subjects, strict=True):
+        if subject in flagged:
+            row["under_verification"] = True
 
 
 def identify(ctx: Ctx, runtime: Runtime, credential: str, resource_id: int) -> Caller:
@@ -266,6 +298,7 @@ def authorise(ctx: Ctx, runtime: Runtime, caller: Caller, purpose: str, operatio
         operation=operation,
         purpose=purpose,
         statements=runtime.statements,
+        verifying=bool(row.verifying),
     )
 
 
@@ -343,6 +376,7 @@ def lookup(
         access.statements[key] = stmt
     raw = ctx.session.connection().execute(stmt, {"subjects": wanted}).all()
     rows = _rows(access, raw, echo_subject=True)
+    mark_verifying(ctx, access, rows, [r[1] for r in raw])
     found = {r[1] for r in raw}
     log.write(ctx, call_record(ctx, access, len(rows), subjects=sorted(found)))
     return rows, [s for s in wanted if s not in found]
@@ -362,6 +396,7 @@ def query(
     more = len(raw) > limit
     raw = raw[:limit]
     rows = _rows(access, raw)
+    mark_verifying(ctx, access, rows, [r[1] for r in raw])
     log.write(ctx, call_record(ctx, access, len(rows), subjects=[r[1] for r in raw if r[1]]))
     return rows, (raw[-1][0] if more else None)
 
