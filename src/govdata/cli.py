@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from govdata.config import get_settings
 from govdata.context import Ctx
 from govdata.db import has_schema, make_engine, make_session_factory, session_scope
 from govdata.errors import DomainError
+from govdata.supervision.jobs_cli import jobs_app
 from govdata.supervision.project_cli import asset_app, project_app
 from govdata.supervision.report_cli import evaluation_app
 
@@ -32,7 +32,6 @@ theme_app = typer.Typer(help="主题数据库", no_args_is_help=True)
 share_app = typer.Typer(help="共享交换", no_args_is_help=True)
 open_app = typer.Typer(help="开放平台", no_args_is_help=True)
 quality_app = typer.Typer(help="数据校核（校核申请）", no_args_is_help=True)
-jobs_app = typer.Typer(help="定时任务（逾期清理、违规检测、整改逾期报告）", no_args_is_help=True)
 app.add_typer(profile_app, name="profile")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(user_app, name="user")
@@ -597,109 +596,10 @@ def quality_sweep() -> None:
     guarded(run)
 
 
-# ---------------------------------------------------------------- backup and restore (SEC-6)
+from govdata.backup.cli import backup, restore  # noqa: E402  (they import this module's helpers lazily)
 
-
-@app.command()
-def backup(
-    file: Annotated[Path, typer.Argument(help="备份文件路径（.zip）")],
-    encrypt: Annotated[bool, typer.Option("--encrypt", help="用 SM4 加密，密钥取自环境变量 GOVDATA_BACKUP_KEY")] = False,
-) -> None:
-    """把整个数据库（含资源池数据表和审计日志）备份为一个可移植文件；SQLite 与 PostgreSQL 通用。"""
-    from sqlalchemy.exc import OperationalError
-
-    from govdata.backup.archive import backup as run_backup
-    from govdata.backup.crypto import key_from_env
-
-    def run() -> None:
-        key = key_from_env() if encrypt else None
-        engine = make_engine(get_settings().database_url)
-        try:
-            with out.status("正在备份…") as status:
-                manifest = run_backup(engine, file, SystemClock(), lambda m: status.update(m), key=key)
-        except OperationalError as exc:
-            raise DomainError(f"无法读取数据库（GOVDATA_DATABASE_URL）：{exc.orig}") from None
-        finally:
-            engine.dispose()
-        rows = sum(t["rows"] for t in manifest["tables"])
-        out.print(f"已备份 {len(manifest['tables'])} 张表，共 {rows} 行，结构版本 {manifest['revision']}：{file}",
-                  highlight=False)  # fmt: skip
-        for name in manifest["skipped"]:
-            err.print(f"[yellow]未备份：{name}（不是本平台的表）[/]", highlight=False)
-
-    guarded(run)
-
-
-@app.command()
-def restore(file: Annotated[Path, typer.Argument(help="govdata backup 生成的备份文件")]) -> None:
-    """把备份恢复到 GOVDATA_DATABASE_URL 指向的空数据库，并核对每张表的行数、SM3 摘要和审计哈希链；
-    任何不一致以非零退出。加密的备份从环境变量 GOVDATA_BACKUP_KEY 取密钥。"""
-    from sqlalchemy.exc import OperationalError
-
-    from govdata.backup.archive import describe
-    from govdata.backup.archive import restore as run_restore
-    from govdata.backup.crypto import KEY_ENV, key_from_env
-
-    def run() -> None:
-        key = key_from_env() if os.environ.get(KEY_ENV) else None
-        engine = make_engine(get_settings().database_url)
-        try:
-            with out.status("正在恢复…") as status:
-                report = run_restore(engine, file, SystemClock(), lambda m: status.update(m), key=key)
-        except OperationalError as exc:
-            raise DomainError(f"无法写入目标数据库（GOVDATA_DATABASE_URL）：{exc.orig}") from None
-        finally:
-            engine.dispose()
-        for line in describe(report):
-            (out if report.ok else err).print(line, highlight=False)
-        if not report.ok:
-            err.print("[bold red]恢复后的数据与备份不一致[/]")
-            raise typer.Exit(6)
-
-    guarded(run)
-
-@jobs_app.command("run")
-def jobs_run(
-    only: Annotated[str | None, typer.Option("--only", help="只运行这一个任务（名称见 `govdata jobs list`）")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="以 JSON 输出每个任务的结果")] = False,
-) -> None:
-    """运行定时任务（全部或一个）：每个任务单独提交，一个失败不影响其他任务；可重复运行。"""
-    import json
-
-    from govdata.supervision import jobs
-
-    def run() -> None:
-        engine = make_engine(get_settings().database_url)
-        try:
-            if not has_schema(engine):
-                raise fail(DomainError("数据库尚未初始化：请先运行 `govdata init --profile 名称`"))
-            runs = jobs.run_jobs(make_session_factory(engine), SystemClock(), only)
-        finally:
-            engine.dispose()
-        if json_out:
-            rows = [{"name": r.name, "outcome": r.outcome, "counts": json.loads(r.counts), "message": r.message,
-                     "started_at": r.started_at.isoformat(), "finished_at": r.finished_at.isoformat()
-                     if r.finished_at else None} for r in runs]  # fmt: skip
-            out.print_json(json.dumps(rows, ensure_ascii=False))
-        else:
-            labels = {j.name: j.label for j in jobs.JOBS}
-            for r in runs:
-                counts = "，".join(f"{k} {v}" for k, v in json.loads(r.counts).items()) or "—"
-                state = "完成" if r.outcome == "ok" else f"失败：{r.message}"
-                out.print(f"{r.name}（{labels.get(r.name, '')}）：{state}；{counts}", highlight=False)
-        if any(r.outcome != "ok" for r in runs):
-            raise typer.Exit(1)
-
-    guarded(run)
-
-
-@jobs_app.command("list")
-def jobs_list() -> None:
-    """列出已登记的定时任务。"""
-    from govdata.supervision import jobs
-
-    for job in jobs.JOBS:
-        out.print(f"{job.name}\t{job.label}", highlight=False)
+app.command()(backup)
+app.command()(restore)
 
 
 def main() -> None:

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from govdata.authz import Actor
 from govdata.clock import CHINA_TZ
 from govdata.context import Ctx
-from govdata.errors import DomainError, Forbidden, Unauthenticated
+from govdata.errors import DomainError, Forbidden, InvalidInput, Unauthenticated
 from govdata.org import service as org_service
+from govdata.validation import validation_message
 
 SESSION_COOKIE = "govdata_session"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -145,3 +148,31 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     context.setdefault("csrf_token", getattr(request.state, "csrf_token", ""))
     context.setdefault("flash", request.query_params.get("msg"))
     return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def redirect_with(path: str, msg: str, anchor: str = "") -> RedirectResponse:
+    """Back to a page after a form, with the confirmation (or the problem) it shows at the top."""
+    sep = "&" if "?" in path else "?"
+    return RedirectResponse(f"{path}{sep}msg={quote(msg)}{anchor}", status_code=303)
+
+
+def parse_form(
+    model: type[BaseModel],
+    data: Mapping[str, Any],
+    labels: Mapping[str, str] | None = None,
+    *,
+    blank_is_missing: bool = True,
+) -> Any:
+    """Validate a posted form: every problem said in Chinese with the page's own field names (`labels`).
+
+    Blank fields count as missing unless `blank_is_missing=False` (a form whose empty text is a value)."""
+    if blank_is_missing:
+        data = {k: v for k, v in data.items() if v is not None and v != "" and v != []}
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        names = labels or {}
+        errors = [{**e, "loc": tuple(names.get(p, p) if isinstance(p, str) else p for p in e["loc"])}
+                  for e in exc.errors()]  # fmt: skip
+        message, details = validation_message(errors)
+        raise InvalidInput(message, details={"problems": details}) from None

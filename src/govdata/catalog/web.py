@@ -10,11 +10,10 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from govdata import labels
@@ -43,8 +42,7 @@ from govdata.context import Ctx
 from govdata.deadlines import DueInfo, due_info
 from govdata.errors import DomainError, InvalidInput, NotFound
 from govdata.org.models import Organization, OrgKind, RegionLevel
-from govdata.validation import validation_message
-from govdata.web_support import CtxDep, PageActor, check_csrf, render
+from govdata.web_support import CtxDep, PageActor, check_csrf, parse_form, redirect_with, render
 from govdata.web_support import Posted as Posted  # re-exported for the catalog's pages
 
 router = APIRouter(include_in_schema=False)
@@ -57,9 +55,7 @@ OptText = Annotated[str | None, Form(max_length=4000)]
 # ---------------------------------------------------------------- helpers
 
 
-def _go(path: str, msg: str) -> RedirectResponse:
-    sep = "&" if "?" in path else "?"
-    return RedirectResponse(f"{path}{sep}msg={quote(msg)}", status_code=303)
+_go = redirect_with
 
 
 def _safe_next(target: object, fallback: str) -> str:
@@ -68,12 +64,7 @@ def _safe_next(target: object, fallback: str) -> str:
 
 
 def _valid(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    """Validate a small form; bad input becomes the Chinese InvalidInput the error page shows."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        message, details = validation_message(exc.errors())
-        raise InvalidInput(message, details={"problems": details}) from None
+    return parse_form(model, data, blank_is_missing=False)
 
 
 def _blank_to_none(value: object) -> str | None:

@@ -207,11 +207,22 @@ def _load(ctx: Ctx, sys: Actor) -> str | None:
     load_demo_projects(ctx, created, officers, reviewer_for)
     load_demo_providers(ctx)
     load_demo_quality(ctx, created, officers, credential)
+    _build_base_databases(ctx, actor_for(users["prov_admin"]))
     from govdata.demo.supervision import load_demo_supervision
 
     load_demo_supervision(ctx)  # violations detected over all of the above, a notice, a spot check
     load_demo_evaluation(ctx)  # last: it counts every record above
     return credential
+
+
+def _build_base_databases(ctx: Ctx, admin: Actor) -> None:
+    """Golden records from the pools' base items, so the base-database pages and a person's own page show them."""
+    from govdata.catalog.models import BaseDatabase
+    from govdata.pool import basedb
+
+    for kind in BaseDatabase:
+        if basedb.base_fields(ctx, kind):
+            basedb.build(ctx, admin, kind.value)
 
 
 def _workdays_ago(ctx: Ctx, n: int) -> dt.date:

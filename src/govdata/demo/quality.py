@@ -33,8 +33,8 @@ PERSON = {
     "birth_date": "1990-07-15",
     "csrq": "1990-07-15",
 }
-# Her records: 户籍 and 婚姻登记 (not the base entry 人口基础信息: the CLI test pulls her into that one).
-ENTRIES = ("gongan_huji", "gongan_hunyin", "minzheng_hunyin")
+# Her records: 户籍 and 人口基础信息 (which gives her a golden record in the population base database).
+ENTRIES = ("gongan_huji", "pop_basic")  # not the marriage pools: they are keyed on the husband
 
 
 SOURCE_PREFIX = "补录（本人数据演示）："  # the batches this module loads

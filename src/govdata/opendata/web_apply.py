@@ -10,11 +10,9 @@ typed and the Chinese reason, and nothing of it is written.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from govdata.audit.service import sm3_hex
@@ -36,8 +34,7 @@ from govdata.opendata.service import get_listing
 from govdata.opendata.workflow import FORMAT_LABELS, OPEN_TYPE_LABELS, TREATMENT_LABELS
 from govdata.org.models import Role
 from govdata.profiles.schema import Limit
-from govdata.validation import validation_message
-from govdata.web_support import CtxDep, PageActor, Posted, check_csrf, render
+from govdata.web_support import CtxDep, PageActor, Posted, check_csrf, parse_form, redirect_with, render
 from govdata.web_support import form_text as _text
 
 router = APIRouter(include_in_schema=False)
@@ -67,19 +64,10 @@ LABELS = {
 
 
 def _parse(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    """Validate a form; blank fields count as missing, and every problem is said in Chinese."""
-    data = {k: v for k, v in data.items() if v is not None and v != ""}
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        errors = [{**e, "loc": tuple(LABELS.get(p, p) if isinstance(p, str) else p for p in e["loc"])}
-                  for e in exc.errors()]  # fmt: skip
-        message, details = validation_message(errors)
-        raise InvalidInput(message, details={"problems": details}) from None
+    return parse_form(model, data, LABELS)
 
 
-def _go(path: str, msg: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?msg={quote(msg)}", status_code=303)
+_go = redirect_with
 
 
 def _limit(ctx: Ctx) -> dict[str, Any]:

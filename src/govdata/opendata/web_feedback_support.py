@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import Depends, Request
-from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -20,9 +18,8 @@ from govdata.context import Ctx
 from govdata.errors import Conflict, InvalidInput, InvalidTransition
 from govdata.opendata.workflow import OPEN_TYPE_LABELS
 from govdata.profiles.schema import Limit
-from govdata.validation import validation_message
 from govdata.web_support import Posted as Posted  # re-exported for the domain's pages
-from govdata.web_support import check_csrf, form_text, render
+from govdata.web_support import check_csrf, form_text, parse_form, redirect_with, render
 
 text = form_text  # the name the domain's pages use
 
@@ -84,20 +81,10 @@ def values(form: FormData, *keys: str) -> dict[str, str]:
 
 
 def parse(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    """Validate a form; blank fields count as missing, every problem said in Chinese."""
-    data = {k: v for k, v in data.items() if v is not None and v != ""}
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        errors = [{**e, "loc": tuple(LABELS.get(p, p) if isinstance(p, str) else p for p in e["loc"])}
-                  for e in exc.errors()]  # fmt: skip
-        message, details = validation_message(errors)
-        raise InvalidInput(message, details={"problems": details}) from None
+    return parse_form(model, data, LABELS)
 
 
-def go(path: str, msg: str) -> RedirectResponse:
-    sep = "&" if "?" in path else "?"
-    return RedirectResponse(f"{path}{sep}msg={quote(msg)}", status_code=303)
+go = redirect_with
 
 
 def page(request: Request, ctx: Ctx, name: str, status_code: int = 200, **context: Any) -> Response:

@@ -6,11 +6,9 @@ form is shown again with what was typed and the Chinese reason, nothing of it wr
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from govdata.authz import Actor
@@ -18,8 +16,16 @@ from govdata.context import Ctx
 from govdata.errors import Conflict, InvalidInput, InvalidTransition
 from govdata.org import providers
 from govdata.org.models import CONTRACT_STATE_LABELS, DESTRUCTION_METHOD_LABELS, ContractState
-from govdata.validation import validation_message
-from govdata.web_support import CtxDep, PageActor, Posted, check_csrf, form_text, render
+from govdata.web_support import (
+    CtxDep,
+    PageActor,
+    Posted,
+    check_csrf,
+    form_text,
+    parse_form,
+    redirect_with,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(check_csrf)
@@ -60,17 +66,10 @@ FIELDS = {
 
 
 def _parse(model: type[BaseModel], data: dict[str, str]) -> Any:
-    try:
-        return model.model_validate({k: v for k, v in data.items() if v != ""})
-    except ValidationError as exc:
-        errors = [{**e, "loc": tuple(LABELS.get(p, p) if isinstance(p, str) else p for p in e["loc"])}
-                  for e in exc.errors()]  # fmt: skip
-        message, _details = validation_message(errors)
-        raise InvalidInput(message) from None
+    return parse_form(model, data, LABELS)
 
 
-def _go(path: str, msg: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?msg={quote(msg)}", status_code=303)
+_go = redirect_with
 
 
 def _common(ctx: Ctx) -> dict[str, Any]:

@@ -12,11 +12,10 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy import select
 from starlette.responses import Response
 
@@ -25,7 +24,6 @@ from govdata.authz import Actor, Permission
 from govdata.catalog.models import ResourceVersion
 from govdata.context import Ctx
 from govdata.deadlines import DueInfo, due_info
-from govdata.errors import InvalidInput
 from govdata.org.models import Organization, User
 from govdata.pool import consistency
 from govdata.pool.models import Pool
@@ -40,8 +38,7 @@ from govdata.quality.schemas import (
     OpenCaseIn,
     ResolveCaseIn,
 )
-from govdata.validation import validation_message
-from govdata.web_support import CtxDep, PageActor, check_csrf, render
+from govdata.web_support import CtxDep, PageActor, check_csrf, parse_form, redirect_with, render
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(check_csrf)
@@ -74,18 +71,11 @@ def pct(value: float | None) -> str:
     return f"{shown}%"
 
 
-def _go(path: str, msg: str, anchor: str = "") -> RedirectResponse:
-    sep = "&" if "?" in path else "?"
-    return RedirectResponse(f"{path}{sep}msg={quote(msg)}{anchor}", status_code=303)
+_go = redirect_with
 
 
 def _valid(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    """Validate a small form; bad input becomes the Chinese InvalidInput the error page shows."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        message, details = validation_message(exc.errors())
-        raise InvalidInput(message, details={"problems": details}) from None
+    return parse_form(model, data, blank_is_missing=False)
 
 
 @dataclass(frozen=True)

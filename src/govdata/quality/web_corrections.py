@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from starlette.responses import Response
@@ -28,7 +26,7 @@ from govdata.quality import corrections
 from govdata.quality.models import CorrectionRequest
 from govdata.quality.schemas import CorrectionAnswerIn, CorrectionExtendIn, ForwardIn
 from govdata.validation import validation_message
-from govdata.web_support import CtxDep, PageActor, Posted, check_csrf, form_text, render
+from govdata.web_support import CtxDep, PageActor, Posted, check_csrf, form_text, redirect_with, render
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(check_csrf)
@@ -51,8 +49,7 @@ def valid(model: type[BaseModel], data: dict[str, Any]) -> Any:
         raise InvalidInput(message, details={"problems": details}) from None
 
 
-def go(path: str, msg: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?msg={quote(msg)}", status_code=303)
+go = redirect_with
 
 
 @router.get("/corrections")

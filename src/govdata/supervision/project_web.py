@@ -4,11 +4,9 @@ authority's approval and acceptance with the checklist of acceptance conditions.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -19,8 +17,16 @@ from govdata.org.service import org_names
 from govdata.supervision import projects
 from govdata.supervision.project_models import EntryRole, Project, ProjectState
 from govdata.supervision.projects import EntryLinkIn, ProjectIn
-from govdata.validation import validation_message
-from govdata.web_support import CtxDep, PageActor, Posted, check_csrf, form_text, render
+from govdata.web_support import (
+    CtxDep,
+    PageActor,
+    Posted,
+    check_csrf,
+    form_text,
+    parse_form,
+    redirect_with,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(check_csrf)
@@ -41,18 +47,11 @@ LABELS = {
 }
 
 
-def go(path: str, msg: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?msg={quote(msg)}", status_code=303)
+go = redirect_with
 
 
 def parse(model: type[BaseModel], data: dict[str, Any], labels: dict[str, str] = LABELS) -> Any:
-    """Validate a form; problems come back in Chinese with this page's field names."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        errors = [{**e, "loc": tuple(labels.get(str(p), p) for p in e["loc"])} for e in exc.errors()]
-        message, details = validation_message(errors)
-        raise InvalidInput(message, details={"problems": details}) from None
+    return parse_form(model, data, labels, blank_is_missing=False)
 
 
 def problems(exc: DomainError) -> list[str]:

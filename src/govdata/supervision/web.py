@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -21,8 +20,16 @@ from govdata.org.service import org_names
 from govdata.profiles.schema import Limit
 from govdata.supervision import evidence, jobs, notices, service, spotchecks
 from govdata.supervision.models import NoticeState, ViolationKind, ViolationState
-from govdata.validation import validation_message
-from govdata.web_support import CtxDep, PageActor, Posted, check_csrf, form_text, render
+from govdata.web_support import (
+    CtxDep,
+    PageActor,
+    Posted,
+    check_csrf,
+    form_text,
+    parse_form,
+    redirect_with,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(check_csrf)
@@ -50,19 +57,10 @@ LABELS = {
 
 
 def parse(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    data = {k: v for k, v in data.items() if v is not None and v != "" and v != []}
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        errors = [{**e, "loc": tuple(LABELS.get(p, p) if isinstance(p, str) else p for p in e["loc"])}
-                  for e in exc.errors()]  # fmt: skip
-        message, details = validation_message(errors)
-        raise InvalidInput(message, details={"problems": details}) from None
+    return parse_form(model, data, LABELS)
 
 
-def go(path: str, msg: str) -> RedirectResponse:
-    sep = "&" if "?" in path else "?"
-    return RedirectResponse(f"{path}{sep}msg={quote(msg)}", status_code=303)
+go = redirect_with
 
 
 def _failed(ctx: Ctx, back: str, exc: Exception) -> RedirectResponse:

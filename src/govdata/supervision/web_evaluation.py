@@ -8,7 +8,6 @@ with a 303 redirect and a flash message.
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
@@ -20,14 +19,13 @@ from govdata.profiles.labels import EVALUATION_LABELS
 from govdata.supervision import evaluation
 from govdata.supervision.charts import evaluation_charts, to_svg
 from govdata.supervision.report_models import EvaluationState
-from govdata.web_support import CtxDep, PageActor, VisitorActor, check_csrf, render
+from govdata.web_support import CtxDep, PageActor, VisitorActor, check_csrf, redirect_with, render
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(check_csrf)
 
 
-def _go(path: str, msg: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}{'&' if '?' in path else '?'}msg={quote(msg)}", status_code=303)
+_go = redirect_with
 
 
 def score_text(value: float | None) -> str:

@@ -8,10 +8,8 @@ after it closes it is accepted and marked late (see supervision.reports).
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.responses import Response
 
@@ -24,14 +22,13 @@ from govdata.supervision.pdf import render_pdf
 from govdata.supervision.report_models import ReportKind, ReportState
 from govdata.supervision.report_schemas import ReportIn
 from govdata.validation import validation_message
-from govdata.web_support import CtxDep, PageActor, Posted, check_csrf, form_text, render
+from govdata.web_support import CtxDep, PageActor, Posted, check_csrf, form_text, redirect_with, render
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(check_csrf)
 
 
-def _go(path: str, msg: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}{'&' if '?' in path else '?'}msg={quote(msg)}", status_code=303)
+_go = redirect_with
 
 
 def _year(raw: str | None, default: int) -> int:
