@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from govdata.authz import system_actor
@@ -172,3 +173,31 @@ def test_spot_check_is_reproducible(ctx: Ctx, world: World) -> None:
         spotchecks.create(
             ctx, world.actor("auditor"), spotchecks.SpotCheckIn(title="审计", population="entries", size=1)
         )
+
+
+def test_notices_and_corrections_are_on_the_work_list(ctx: Ctx, world: World, client: TestClient) -> None:
+    """我的待办 lists what the other pages hold: a notice to answer, a correction to answer or to forward."""
+    from tests.http.correction_cases import filed
+    from tests.http.test_catalog_pages import login
+
+    v = _violation(ctx, world)
+    notice = notices.issue(
+        ctx, world.actor("admin"), notices.NoticeIn(violation_ids=[v.id], requirements="限期补充目录并说明原因")
+    )
+    to_answer, to_forward = filed(ctx, world), filed(ctx, world, authority=True)
+    ctx.session.commit()
+    login(client, "minzheng_officer")
+    page = client.get("/").text
+    assert "整改通知待答复" in page and f"/supervision/notices/{notice.id}" in page
+    assert notice.deadline.isoformat() in page
+    client.cookies.clear()
+    login(client, "gongan_officer")
+    page = client.get("/").text
+    assert "校核申请待答复" in page and f"/corrections/{to_answer}" in page and "整改通知" not in page
+    client.cookies.clear()
+    login(client, "reviewer")
+    page = client.get("/").text
+    assert "校核申请待转交" in page and f"/corrections/{to_forward}" in page
+    notices.answer(ctx, world.actor("minzheng_officer"), notice.id, notices.NoticeAnswerIn(answer="已补充目录"))
+    ctx.session.commit()
+    assert "整改答复待审核" in client.get("/").text

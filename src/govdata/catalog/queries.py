@@ -401,9 +401,13 @@ def pending_work(ctx: Ctx, actor: Actor) -> Dashboard:
                         res.org.name,
                     )
                 )
-    far = dt.date.max
-    board.items.sort(key=lambda i: (i.due.due if i.due else far, i.title))
+    board.items.sort(key=urgency)
     return board
+
+
+def urgency(item: WorkItem) -> tuple[dt.date, str]:
+    """Work lists sort by due date, undated last (other domains add their items to the same list)."""
+    return (item.due.due if item.due else dt.date.max, item.title)
 
 
 def overdue_items(ctx: Ctx, actor: Actor) -> list[WorkItem]:

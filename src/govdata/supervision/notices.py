@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from govdata.audit.service import record
-from govdata.authz import Actor, Permission, require, system_actor
+from govdata.authz import Actor, Permission, can, require, system_actor
+from govdata.catalog.queries import WorkItem
 from govdata.context import Ctx
-from govdata.deadlines import is_overdue
+from govdata.deadlines import due_info, is_overdue
 from govdata.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from govdata.profiles.schema import Limit
 from govdata.supervision.models import (
@@ -225,3 +226,25 @@ def escalate_overdue(ctx: Ctx, actor: Actor | None = None) -> list[Rectification
     for notice in late:
         _escalate(ctx, actor, notice)
     return late
+
+
+def work_items(ctx: Ctx, actor: Actor) -> list[WorkItem]:
+    """The dashboard's share of rectification: notices to answer (the department), answers to review."""
+    today, items = ctx.clock.today(), []
+    if can(actor, Permission.RECTIFY) and actor.org_id is not None:
+        for notice in ctx.session.scalars(
+            select(RectificationNotice).where(
+                RectificationNotice.org_id == actor.org_id, RectificationNotice.state.in_(AWAITING_DEPARTMENT)
+            )
+        ):
+            items.append(WorkItem("整改通知待答复", f"整改通知 {notice.id}", f"/supervision/notices/{notice.id}",
+                                  due_info(ctx.calendar, notice.deadline, today)))  # fmt: skip
+    if can(actor, Permission.SUPERVISE) and actor.region_path:
+        for notice in ctx.session.scalars(
+            select(RectificationNotice).where(
+                RectificationNotice.state == NoticeState.ANSWERED,
+                RectificationNotice.region_path.startswith(actor.region_path, autoescape=True),
+            )
+        ):
+            items.append(WorkItem("整改答复待审核", f"整改通知 {notice.id}", f"/supervision/notices/{notice.id}", None))
+    return items
