@@ -28,7 +28,13 @@ from govdata.pool import amend
 from govdata.pool.models import Pool
 from govdata.pool.tables import SUBJECT
 from govdata.profiles.schema import Limit
-from govdata.quality.models import CorrectionKind, CorrectionRequest, CorrectionState, FiledWith
+from govdata.quality.models import (
+    PENDING_STATES,
+    CorrectionKind,
+    CorrectionRequest,
+    CorrectionState,
+    FiledWith,
+)
 from govdata.quality.schemas import CorrectionAnswerIn, CorrectionExtendIn, CorrectionIn, ForwardIn
 
 S = CorrectionState
@@ -41,7 +47,6 @@ STATE_LABELS = {
 }
 KIND_LABELS = {CorrectionKind.CORRECT: "更正", CorrectionKind.DELETE: "删除"}
 FILED_LABELS = {FiledWith.DEPARTMENT: "向归集部门提出", FiledWith.AUTHORITY: "向数据主管机构提出"}
-PENDING_STATES = (S.AT_AUTHORITY, S.PENDING)
 
 # The workflow (DESIGN rule 2): (state, move) → next state. Anything else is an InvalidTransition.
 TRANSITIONS: dict[tuple[CorrectionState, str], CorrectionState] = {

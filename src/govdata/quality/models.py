@@ -68,6 +68,9 @@ class CorrectionState(StrEnum):
     NOT_CORRECTED = "not_corrected"
 
 
+PENDING_STATES = (CorrectionState.AT_AUTHORITY, CorrectionState.PENDING)  # the record is 核实中 (QUAL-2)
+
+
 class CorrectionRequest(IdMixin, Base):
     """A data subject's 校核申请 about one record held on it (QUAL-1, QUAL-2, QUAL-4; AB20, AB22, WZ17)."""
 

@@ -26,7 +26,8 @@ from govdata.org.models import Organization, Role
 from govdata.org.service import get_setting
 from govdata.pool.models import Pool, PoolColumn
 from govdata.pool.tables import BATCH, ROW_ID, SUBJECT, ColumnSignature, table_for
-from govdata.quality.models import CorrectionRequest, CorrectionState
+from govdata.quality import corrections
+from govdata.quality.models import PENDING_STATES, CorrectionRequest
 from govdata.sharing import masking
 from govdata.sharing.apps import RateLimiter, digest, split_credential
 from govdata.sharing.calllog import CallLog, CallRecord, InlineLog
@@ -188,7 +189,7 @@ def _build_opening() -> Any:
             p.c.version_id,
             p.c.key_fields,
             exists()
-            .where(cr.c.resource_id == resource_id, cr.c.state.in_(_PENDING))
+            .where(cr.c.resource_id == resource_id, cr.c.state.in_([s.value for s in PENDING_STATES]))
             .label("verifying"),
         )
         .select_from(
@@ -199,17 +200,7 @@ def _build_opening() -> Any:
 
 
 # Built once: every exchange call starts with it (credential, the department's live grants, the pool).
-_PENDING = [CorrectionState.AT_AUTHORITY.value, CorrectionState.PENDING.value]
 _OPENING = _build_opening()
-_VERIFYING = (
-    select(CorrectionRequest.subject_id)
-    .where(
-        CorrectionRequest.resource_id == bindparam("resource_id"),
-        CorrectionRequest.state.in_(_PENDING),
-        CorrectionRequest.subject_id.in_(bindparam("subjects", expanding=True)),
-    )
-    .distinct()
-)
 
 
 def mark_verifying(ctx: Ctx, access: Access, rows: list[dict[str, object]], subjects: list[object]) -> None:
@@ -221,8 +212,7 @@ def mark_verifying(ctx: Ctx, access: Access, rows: list[dict[str, object]], subj
     wanted = sorted({str(s) for s in subjects if s})
     if not wanted:
         return
-    params = {"resource_id": access.grant.resource_id, "subjects": wanted}
-    flagged = set(ctx.session.connection().execute(_VERIFYING, params).scalars())
+    flagged = corrections.under_verification(ctx, access.grant.resource_id, wanted)
     for row, subject in zip(rows, subjects, strict=True):
         if subject in flagged:
             row["under_verification"] = True
