@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -15,6 +17,8 @@ import uvicorn
 # Cheap password hashing for tests, set before govdata reads its settings.
 os.environ.setdefault("GOVDATA_ARGON2_TIME_COST", "1")
 os.environ.setdefault("GOVDATA_ARGON2_MEMORY_KIB", "64")
+# Jobs and commands that read the settings keep open-data files here, not in the working directory.
+os.environ.setdefault("GOVDATA_OPEN_FILES_DIR", tempfile.mkdtemp(prefix="govdata-open-files-"))
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, inspect, text
 
@@ -86,8 +90,8 @@ def world(ctx: Ctx) -> World:
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return Settings(database_url="unused://", secret_key="test")
+def settings(tmp_path: Path) -> Settings:
+    return Settings(database_url="unused://", secret_key="test", open_files_dir=str(tmp_path / "open-files"))
 
 
 @pytest.fixture

@@ -206,6 +206,7 @@ def create_app(
     from govdata.opendata import web_feedback as opendata_web_feedback
     from govdata.opendata import web_listings as opendata_web_listings
     from govdata.opendata import web_portal as opendata_web_portal
+    from govdata.opendata.files import store_from
     from govdata.opendata.search import ResultCache
     from govdata.org import api as org_api
     from govdata.org import provider_api as org_provider_api
@@ -236,8 +237,11 @@ def create_app(
     from govdata.supervision import web_reports as supervision_web_reports
 
     app.state.exchange = Runtime(log=GroupLog(app.state.session_factory, app.state.clock))
-    # The portal's recent search answers, exact (see opendata.search); GOVDATA_OPEN_SEARCH_CACHE=0 turns it off.
-    app.state.open_search = ResultCache(settings.open_search_cache) if settings.open_search_cache > 0 else None
+    # Open datasets' bodies kept between downloads (opendata.files); GOVDATA_OPEN_FILES_DIR="" turns it off.
+    app.state.open_files = store_from(settings.open_files_dir)
+    # The portal's recent search answers and facet groups, exact (see opendata.search); GOVDATA_OPEN_SEARCH_CACHE=0
+    # keeps no answers (the facet groups stay: they are rebuilt after every change of the catalog).
+    app.state.open_search = ResultCache(max(settings.open_search_cache, 0))
 
     # The exchange first: department systems call it far more often than anything else, and routes match in order.
     for router in (

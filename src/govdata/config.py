@@ -18,8 +18,10 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = 15
     max_body_bytes: int = 1_000_000
     max_upload_bytes: int = 20_000_000_000  # data files streamed into pools
-    # Portal search answers kept per process (exact: dropped when any listing changes state); 0 turns it off.
+    # Portal search answers kept per process (exact: dropped when any listing changes state); 0 keeps none.
     open_search_cache: int = 512
+    # Where open datasets' CSV/JSON bodies are kept between downloads (opendata.files); empty turns it off.
+    open_files_dir: str = "govdata-files"
     # argon2id cost; tests lower it (never do so in production).
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

@@ -96,9 +96,9 @@ def test_rows_leave_deidentified_with_source_and_date(ctx: Ctx, world: World) ->
     assert first["name"] == "张*" and first["id_number"].startswith("513221") and "*" in first["id_number"]
     assert first["birth_date"] == "1980年" and first["address"].endswith("****")
     cite = data.citation(ctx, listing, "http://portal.test")
-    body = b"".join(b for b, _ in data.csv_chunks(cols, cite, data.batches(ctx, listing, cols))).decode(
-        "utf-8-sig"
-    )
+    body = b"".join(
+        b for b, _ in data.csv_payload(cols, cite, data.batches(ctx, listing, cols)).chunks()
+    ).decode("utf-8-sig")
     lines = body.splitlines()
     assert (
         lines[0].startswith("# 数据来源：四川省公安厅《户籍人口基本信息（脱敏）》")
@@ -106,7 +106,9 @@ def test_rows_leave_deidentified_with_source_and_date(ctx: Ctx, world: World) ->
     )
     parsed = list(csv.DictReader(io.StringIO("\n".join(lines[1:]))))
     assert [p["name"] for p in parsed] == ["张*", "李*", "王*"]
-    doc = json.loads(b"".join(b for b, _ in data.json_chunks(cols, cite, data.batches(ctx, listing, cols))))
+    doc = json.loads(
+        b"".join(b for b, _ in data.json_payload(cols, cite, data.batches(ctx, listing, cols)).chunks())
+    )
     assert (
         doc["retrieved"] == "2026-11-20" and len(doc["records"]) == 3 and doc["records"][1]["name"] == "李*"
     )

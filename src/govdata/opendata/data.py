@@ -63,10 +63,13 @@ class Columns:
     masker: Masker
     rules: dict[str, MaskRule]
     types: dict[str, str]  # field → catalog data type
+    key_digest: str = ""  # names the pseudonym key without revealing it (files.fingerprint)
 
     def subset(self, fields: list[str]) -> Columns:
         labels = dict(zip(self.fields, self.labels, strict=True))
-        return Columns(fields, [labels[f] for f in fields], self.masker, self.rules, self.types)
+        return Columns(
+            fields, [labels[f] for f in fields], self.masker, self.rules, self.types, self.key_digest
+        )
 
 
 def columns(ctx: Ctx, listing: OpenListing, *, only: list[str] | None = None) -> Columns:
@@ -84,6 +87,7 @@ def columns(ctx: Ctx, listing: OpenListing, *, only: list[str] | None = None) ->
         masker=Masker(rules, key=key, today=ctx.clock.today()),
         rules=rules,
         types={i.field_name: i.data_type for i in opened},
+        key_digest=hashlib.sha256(key).hexdigest()[:16],
     )
 
 
@@ -277,9 +281,25 @@ def csv_head(cols: Columns, cite: Citation) -> bytes:
     return out.getvalue().encode()
 
 
-def copy_chunks(ctx: Ctx, sql: str, head: bytes, block: int = 1 << 18) -> Iterator[tuple[bytes, int]]:
+@dataclass(frozen=True)
+class Payload:
+    """A CSV or JSON file in three parts. The head (and JSON's tail) name the source and the retrieval date, so
+    they are written per request; the body is the rows alone, the same bytes for every request while the data
+    and the listing stay the same (what `files` keeps on disk). The body's items carry the rows they hold."""
+
+    head: bytes
+    body: Iterator[tuple[bytes, int]]
+    tail: bytes = b""
+
+    def chunks(self) -> Iterator[tuple[bytes, int]]:
+        yield self.head, 0
+        yield from self.body
+        if self.tail:
+            yield self.tail, 0
+
+
+def copy_body(ctx: Ctx, sql: str, block: int = 1 << 18) -> Iterator[tuple[bytes, int]]:
     """Stream a PostgreSQL COPY in blocks of ~256 KB; the last item carries the number of rows sent."""
-    yield head, 0
     raw = ctx.session.connection().connection.driver_connection
     with raw.cursor() as cur:
         with cur.copy(sql) as copy:
@@ -297,10 +317,7 @@ def copy_chunks(ctx: Ctx, sql: str, head: bytes, block: int = 1 << 18) -> Iterat
     yield b"", rows
 
 
-def csv_chunks(
-    cols: Columns, cite: Citation, chunks: Iterator[list[list[object]]]
-) -> Iterator[tuple[bytes, int]]:
-    yield csv_head(cols, cite), 0
+def csv_body(chunks: Iterator[list[list[object]]]) -> Iterator[tuple[bytes, int]]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     for rows in chunks:
@@ -310,9 +327,14 @@ def csv_chunks(
         yield out.getvalue().encode(), len(rows)
 
 
-def json_chunks(
-    cols: Columns, cite: Citation, chunks: Iterator[list[list[object]]]
-) -> Iterator[tuple[bytes, int]]:
+def csv_payload(cols: Columns, cite: Citation, chunks: Iterator[list[list[object]]]) -> Payload:
+    return Payload(csv_head(cols, cite), csv_body(chunks))
+
+
+JSON_TAIL = b"]}\n"
+
+
+def json_head(cols: Columns, cite: Citation) -> bytes:
     head = {
         "source": cite.line(),
         "publisher": cite.org_name,
@@ -321,8 +343,11 @@ def json_chunks(
         "retrieved": cite.retrieved.isoformat(),
         "fields": [{"name": f, "title": t} for f, t in zip(cols.fields, cols.labels, strict=True)],
     }
-    opening = json.dumps(head, ensure_ascii=False)[:-1] + ', "records": ['
-    yield opening.encode(), 0
+    return (json.dumps(head, ensure_ascii=False)[:-1] + ', "records": [').encode()
+
+
+def json_records(cols: Columns, chunks: Iterator[list[list[object]]]) -> Iterator[tuple[bytes, int]]:
+    """The records between `[` and `]`, one object per line, comma-separated."""
     first = True
     names = cols.fields
     for rows in chunks:
@@ -332,7 +357,10 @@ def json_chunks(
         text = ",\n".join(parts)
         yield ((text if first else ",\n" + text) if parts else "").encode(), len(rows)
         first = first and not parts
-    yield b"]}\n", 0
+
+
+def json_payload(cols: Columns, cite: Citation, chunks: Iterator[list[list[object]]]) -> Payload:
+    return Payload(json_head(cols, cite), json_records(cols, chunks), JSON_TAIL)
 
 
 def xlsx_chunks(
@@ -344,4 +372,4 @@ def xlsx_chunks(
     return xlsx_stream.stream(about, cols.labels, chunks)
 
 
-WRITERS = {"csv": csv_chunks, "json": json_chunks, "xlsx": xlsx_chunks}
+FORMATS = ("csv", "json", "xlsx")

@@ -136,9 +136,9 @@ def _active(query: Query) -> set[str]:
 
 
 def _tally(rows: Sequence[Any]) -> dict[str, Counter[str]]:
-    """Facet counts from rows grouped by every facet column at once (the last column is the count)."""
+    """Facet counts from rows grouped by every facet column at once (the sixth column is the count)."""
     out: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
-    for org_id, domain, open_type, cycle, formats, n in rows:
+    for org_id, domain, open_type, cycle, formats, n, *_ in rows:
         out["org"][str(org_id)] += n
         out["domain"][domain] += n
         out["open_type"][getattr(open_type, "value", open_type)] += n
@@ -157,10 +157,62 @@ def _top(counts: Counter[str], limit: int) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda c: (-c[1], c[0]))[:limit]
 
 
+def _value(v: object) -> str:
+    return str(getattr(v, "value", v))
+
+
+class Cube:
+    """The listed catalog grouped by every facet column and region: ~10,000 groups for 50,000 datasets, kept per
+    catalog generation. A query without words or extra SQL filters is counted from it in Python instead of by a
+    GROUP BY over every matching listing (the costly part of broad queries: 150–450 ms for the whole catalog)."""
+
+    def __init__(self, generation: int, rows: list[tuple[Any, ...]]) -> None:
+        self.generation = generation
+        # (org_id, domain, open_type, update_cycle, formats, count, region_path, set of formats)
+        self.rows = rows
+
+    @classmethod
+    def build(cls, session: Session, generation: int) -> Cube:
+        found = session.execute(
+            select(*_GROUPED, func.count(), OpenListing.region_path)
+            .where(OpenListing.state.in_(LISTED))
+            .group_by(*_GROUPED, OpenListing.region_path)
+        ).all()
+        rows = [
+            (org, domain, _value(ot), _value(cycle), formats or "", n, region, frozenset((formats or "").split(",")))
+            for org, domain, ot, cycle, formats, n, region in found
+        ]  # fmt: skip
+        return cls(generation, rows)
+
+    def grouped(self, query: Query, skip: str | None = None) -> list[tuple[Any, ...]]:
+        """The groups `_conditions(query, skip)` would select (the query has no words and no `where`)."""
+        orgs = set(query.org_ids) if query.org_ids and skip != "org" else None
+        domains = set(query.domains) if query.domains and skip != "domain" else None
+        types = {_value(t) for t in query.open_types} if query.open_types and skip != "open_type" else None
+        cycles = (
+            {_value(c) for c in query.update_cycles}
+            if query.update_cycles and skip != "update_cycle"
+            else None
+        )
+        formats = set(query.formats) if query.formats and skip != "format" else None
+        region = query.region_path
+        return [
+            row
+            for row in self.rows
+            if (orgs is None or row[0] in orgs)
+            and (domains is None or row[1] in domains)
+            and (types is None or row[2] in types)
+            and (cycles is None or row[3] in cycles)
+            and (formats is None or not formats.isdisjoint(row[7]))
+            and (not region or row[6].startswith(region))
+        ]
+
+
 class ResultCache:
-    """Recent answers of the portal's searches, per serving process, exact: an answer is used only while no listing
-    has changed state since it was computed (every change adds a ListingStep, so the newest step id is the catalog's
-    generation). Queries with extra SQL filters (CKAN `fq`) or ordered by downloads are not cached."""
+    """Per serving process: recent answers of the portal's searches (at most `size`; 0 keeps none) and the cube
+    of facet groups. Both are exact: used only while no listing has changed state since they were computed (every
+    change adds a ListingStep, so the newest step id is the catalog's generation). Answers ordered by downloads
+    are not kept (downloads change without a step)."""
 
     def __init__(self, size: int = 512) -> None:
         self.size = size
@@ -169,6 +221,8 @@ class ResultCache:
         ]
         self._entries = OrderedDict()
         self._lock = threading.Lock()
+        self._cube: Cube | None = None
+        self._cube_lock = threading.Lock()
 
     def get(
         self, key: tuple[Any, ...], generation: int
@@ -181,18 +235,32 @@ class ResultCache:
             return found[1], found[2], found[3]
 
     def put(self, key: tuple[Any, ...], generation: int, result: Result) -> None:
+        if self.size <= 0:
+            return
         with self._lock:
             self._entries[key] = (generation, result.total, [x.id for x in result.listings], result.facets)
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
+    def cube(self, session: Session, generation: int) -> Cube:
+        with self._cube_lock:  # one build per generation, whoever asks first
+            if self._cube is None or self._cube.generation != generation:
+                self._cube = Cube.build(session, generation)
+            return self._cube
+
 
 def _cache_key(query: Query, facets: Sequence[str], facet_limit: int) -> tuple[Any, ...] | None:
-    if query.where or query.sort == "downloads":
+    if query.sort == "downloads" and not query.order_by:
         return None
+    where = []
+    for (
+        condition
+    ) in query.where:  # CKAN's fq: the SQL and its values (a NOW in fq gives new values each time)
+        compiled = condition.compile()
+        where.append((str(compiled), repr(sorted(compiled.params.items()))))
     return (
-        tuple(str(column) for column in query.order_by),
+        tuple(str(column) for column in query.order_by), tuple(where),
         query.q, tuple(query.org_ids), tuple(query.domains), tuple(query.formats), tuple(query.open_types),
         tuple(query.update_cycles), query.region_path, query.sort, query.offset, query.limit, tuple(facets),
         facet_limit,
@@ -207,11 +275,11 @@ def search(
     facet_limit: int = 50,
     cache: ResultCache | None = None,
 ) -> Result:
-    key = _cache_key(query, facets, facet_limit) if cache is not None else None
-    if cache is None or key is None:
-        return _search(session, query, facets, facet_limit)
+    if cache is None:
+        return _search(session, query, facets, facet_limit, None)
     generation = session.execute(select(func.max(ListingStep.id))).scalar_one() or 0
-    hit = cache.get(key, generation)
+    key = _cache_key(query, facets, facet_limit)
+    hit = cache.get(key, generation) if key is not None else None
     if hit is not None:
         total, ids, found = hit
         rows = (
@@ -220,17 +288,23 @@ def search(
             else {}
         )
         return Result(total=total, listings=[rows[i] for i in ids if i in rows], facets=found)
-    result = _search(session, query, facets, facet_limit)
-    cache.put(key, generation, result)
+    counted = not query.where and not grams.query_terms(query.q)
+    cube = cache.cube(session, generation) if counted and facets else None
+    result = _search(session, query, facets, facet_limit, cube)
+    if key is not None:
+        cache.put(key, generation, result)
     return result
 
 
-def _search(session: Session, query: Query, facets: Sequence[str], facet_limit: int) -> Result:
+def _search(
+    session: Session, query: Query, facets: Sequence[str], facet_limit: int, cube: Cube | None
+) -> Result:
     """One pass grouped by every facet column gives the total and each facet whose own filter is not set; a facet
-    that is filtered is counted without its own filter (so it shows the alternatives), one query each."""
+    that is filtered is counted without its own filter (so it shows the alternatives), one pass each. The passes
+    read the cube when the caller has one for this query, else the listings."""
     where = _conditions(query)
-    grouped = _grouped(session, where)
-    total = sum(row[-1] for row in grouped)
+    grouped = cube.grouped(query) if cube is not None else _grouped(session, where)
+    total = sum(row[5] for row in grouped)
     shared = _tally(grouped)
     active = _active(query)
     order = query.order_by or SORTS.get(query.sort, SORTS["newest"])
@@ -239,13 +313,17 @@ def _search(session: Session, query: Query, facets: Sequence[str], facet_limit: 
             select(OpenListing).where(*where).order_by(*order).offset(query.offset).limit(query.limit)
         )
     )
-    found = {
-        name: _top(
-            _tally(_grouped(session, _conditions(query, skip=name)))[name]
-            if name in active
-            else shared[name],
-            facet_limit,
+
+    def alone(name: str) -> Counter[str]:
+        rows = (
+            cube.grouped(query, skip=name)
+            if cube is not None
+            else _grouped(session, _conditions(query, skip=name))
         )
+        return _tally(rows)[name]
+
+    found = {
+        name: _top(alone(name) if name in active else shared[name], facet_limit)
         for name in facets
         if name in FACETS
     }

@@ -20,7 +20,7 @@ from govdata.catalog.models import OpenType, UpdateCycle
 from govdata.context import Ctx
 from govdata.errors import DomainError, InvalidInput
 from govdata.labels import UPDATE_CYCLE
-from govdata.opendata import data, feedback, portal, queries, search, users
+from govdata.opendata import data, feedback, files, portal, queries, search, users
 from govdata.opendata.models import ListingState, OpenListing, Retrieval, Treatment
 from govdata.opendata.workflow import FORMAT_LABELS, OPEN_TYPE_LABELS, TREATMENT_LABELS
 from govdata.org.models import Organization, SubjectKind
@@ -172,7 +172,7 @@ def dataset(request: Request, ctx: CtxDep, actor: VisitorActor, listing_id: int)
 @router.get("/open/datasets/{listing_id}/download/{fmt}")
 def download(request: Request, actor: VisitorActor, listing_id: int, fmt: str) -> Response:
     """Streamed in keyset chunks with its own session: the file may be larger than memory."""
-    if fmt not in data.WRITERS:
+    if fmt not in data.FORMATS:
         raise InvalidInput("格式只能是 csv、xlsx 或 json")
     if actor is None:
         raise LoginRequired("下载开放数据须先登录（实名认证）")
@@ -185,12 +185,12 @@ def download(request: Request, actor: VisitorActor, listing_id: int, fmt: str) -
         ctx.session.close()
         raise
     cite = data.citation(ctx, access.listing, str(request.base_url))
-    copy = data.copy_sql(ctx, access.listing, access.columns) if fmt == "csv" else None
 
     def chunks() -> Iterator[tuple[bytes, int]]:
-        if copy is not None:  # PostgreSQL masks and writes the CSV itself: the fast path
-            return data.copy_chunks(ctx, copy, data.csv_head(access.columns, cite))
-        return data.WRITERS[fmt](access.columns, cite, data.batches(ctx, access.listing, access.columns))
+        if fmt == "xlsx":
+            return data.xlsx_chunks(access.columns, cite, data.batches(ctx, access.listing, access.columns))
+        store = request.app.state.open_files
+        return files.payload(ctx, store, access.listing, access.columns, cite, fmt).chunks()
 
     def body() -> Iterator[bytes]:
         sent = 0

@@ -44,6 +44,7 @@ JOBS: tuple[Job, ...] = (
     Job("open_correction_sweep", "开放目录纠错逾期（OPEN-6）", "govdata.opendata.feedback:sweep"),
     Job("correction_sweep", "校核申请逾期转交、逾期答复（QUAL-1）", "govdata.quality.corrections:sweep"),
     Job("provider_contract_end", "服务商合同到期停用账号（SEC-7）", "govdata.org.providers:end_contracts"),
+    Job("open_files", "开放数据下载文件预生成（数据更新后）", "govdata.opendata.files:refresh"),
     Job("pool_timeliness", "资源池未按周期更新（POOL-3）", "govdata.supervision.jobs:pool_timeliness"),
     Job("violation_detection", "违规事项检测（SUP-4）", "govdata.supervision.jobs:detection"),
     Job(
