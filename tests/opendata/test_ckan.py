@@ -22,6 +22,7 @@ from govdata.clock import FixedClock
 from govdata.context import Ctx
 from govdata.opendata import ckan_params, service, users
 from govdata.opendata.ckan_dicts import Site
+from govdata.opendata.ckan_params import Lookups, facet_picks
 from govdata.opendata.models import OpenListing, Retrieval
 from govdata.opendata.schemas import ListingIn, ReviewIn
 from govdata.pool.models import LoadMode
@@ -512,3 +513,50 @@ def test_hostile_datastore_input(ctx: Ctx, world: World, clock: FixedClock, clie
         resp = client.post("/api/3/action/datastore_search", json=body, headers={"Authorization": token})
         assert resp.status_code in (404, 409), (body, resp.text)
     assert _retrievals(ctx) == 0  # refused calls leave no usage record behind
+
+
+def test_facet_fq_counted_from_the_facet_groups_equals_the_general_parser(
+    ctx: Ctx, world: World, clock: FixedClock, server: str
+) -> None:
+    """Harvesters' `field:value` fq on facet fields take the facet groups' path; `state:active` (always true)
+    sends the same filter through the general parser: both must give the same answer."""
+    open_catalog(ctx, world, clock)
+    minzheng = world.orgs["minzheng"].id
+    facets = {"facet.field": ["organization", "groups", "res_format", "open_type"], "rows": 100}
+    with ckanapi.RemoteCKAN(server) as remote:
+        for fq in (
+            f"organization:org-{minzheng}",
+            f"owner_org:org-{minzheng} res_format:XLSX",
+            "groups:civil-affairs AND open_type:unconditional",
+            'groups:"civil-affairs"',
+            "update_cycle:monthly",
+            "organization:no-such-org",
+        ):
+            picked = remote.action.package_search(fq=fq, **facets)
+            general = remote.action.package_search(fq=f"{fq} state:active", **facets)
+            assert picked["count"] == general["count"], fq
+            assert (
+                _names(picked) == _names(general) and picked["search_facets"] == general["search_facets"]
+            ), fq
+
+
+def test_only_simple_facet_filters_become_picks() -> None:
+    lookups = Lookups(
+        org_ids=lambda name: [7] if name == "org-7" else [],
+        domains=lambda name: ["民政服务"] if name == "civil-affairs" else [],
+        listing_id=lambda name: None,
+        licence_id="gov-open-data-1.0",
+    )
+    picks = facet_picks(["organization:org-7", "res_format:csv groups:civil-affairs"], lookups)
+    assert picks is not None and picks.org_ids == [7] and picks.formats == ["csv"]
+    assert picks.domains == ["民政服务"] and picks.open_types == []
+    for fq in (
+        "-organization:org-7",  # negation
+        "groups:civil-affairs OR res_format:csv",  # alternatives across fields
+        "res_format:csv res_format:json",  # one field twice, ANDed
+        "tags:民政",  # not a facet column
+        "metadata_modified:[NOW-1DAY TO NOW]",
+        "organization:org-8",  # matches nothing: the parser says so exactly
+        "open_type:sometimes",
+    ):
+        assert facet_picks([fq], lookups) is None, fq

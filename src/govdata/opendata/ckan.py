@@ -15,7 +15,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -45,6 +45,7 @@ from govdata.opendata.ckan_params import (
     Payload,
     SearchQueryError,
     ValidationFailed,
+    facet_picks,
     has_fields,
     order,
     param_bool,
@@ -185,10 +186,13 @@ def package_search(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     if q and has_fields(q):
         where.append(parse(q, lookups, now))
         q = ""
-    for fq in [param_str(params, "fq"), *param_list(params, "fq_list")]:
-        if fq.strip():
-            where.append(parse(fq, lookups, now))
-    query = search.Query(q=q, where=where, order_by=order(sort), offset=start, limit=rows)
+    fqs = [fq for fq in [param_str(params, "fq"), *param_list(params, "fq_list")] if fq.strip()]
+    picks = facet_picks(fqs, lookups)
+    if picks is None:
+        where += [parse(fq, lookups, now) for fq in fqs]
+    query = search.Query(q=q, where=where, order_by=order(sort), offset=start, limit=rows, own_facets=False)
+    if picks is not None:
+        query = replace(query, **asdict(picks))
     ours = [_FACETS[f] for f in facet_fields if f in _FACETS]
     result = search.search(
         call.session, query, facets=ours, facet_limit=facet_limit, cache=call.request.app.state.open_search

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import Request
 from sqlalchemy import ColumnElement, and_, asc, desc, false, literal, not_, or_, true
+from sqlalchemy.sql import operators
 
 from govdata.catalog import search as grams
 from govdata.catalog.models import OpenType, UpdateCycle
@@ -317,6 +318,57 @@ def _text(value: str) -> ColumnElement[bool]:
     return and_(*[OpenListing.search_text.like(grams.like_pattern(w), escape="\\") for w in words])
 
 
+_PICK = re.compile(
+    r"\s*(?:(?:AND|&&)\s+)?(organization|owner_org|groups|res_format|open_type|update_cycle):"
+    r'(?:"([^"\\]*)"|([^\s"()\[\]{}\\*?:]+))\s*'
+)
+
+
+@dataclass(frozen=True)
+class Picks:
+    """Filters on the facet columns, one value each, that `search.Query` can hold as its own lists."""
+
+    org_ids: list[int]
+    domains: list[str]
+    formats: list[str]
+    open_types: list[OpenType]
+    update_cycles: list[UpdateCycle]
+
+
+def facet_picks(texts: list[str], lookups: Lookups) -> Picks | None:
+    """The common harvester `fq` (`organization:x res_format:CSV groups:y`: facet fields ANDed, each once) as
+    facet picks, so the search can count it from its facet groups; None for anything else (then `parse`)."""
+    chosen: dict[str, str] = {}
+    for text in texts:
+        pos, text = 0, text.strip()
+        while pos < len(text):
+            m = _PICK.match(text, pos)
+            if m is None:
+                return None
+            name = "organization" if m.group(1) == "owner_org" else m.group(1)
+            if name in chosen:
+                return None  # two values of one field ANDed: not a list of alternatives
+            chosen[name] = m.group(2) if m.group(2) is not None else m.group(3)
+            pos = m.end()
+    orgs = lookups.org_ids(chosen["organization"]) if "organization" in chosen else []
+    domains = lookups.domains(chosen["groups"]) if "groups" in chosen else []
+    open_type, cycle = chosen.get("open_type"), chosen.get("update_cycle")
+    if (
+        ("organization" in chosen and not orgs)
+        or ("groups" in chosen and not domains)
+        or (open_type is not None and open_type not in set(OpenType))
+        or (cycle is not None and cycle not in set(UpdateCycle))
+    ):
+        return None  # matches nothing: `parse` says so exactly
+    return Picks(
+        org_ids=orgs,
+        domains=domains,
+        formats=[chosen["res_format"].lower()] if "res_format" in chosen else [],
+        open_types=[OpenType(open_type)] if open_type is not None else [],
+        update_cycles=[UpdateCycle(cycle)] if cycle is not None else [],
+    )
+
+
 def parse(text: str, lookups: Lookups, now: dt.datetime) -> ColumnElement[bool]:
     """One `fq` (or a fielded `q`) as a condition on OpenListing."""
     return _Parser(text, lookups, now).parse()
@@ -353,7 +405,8 @@ def order(sort: str) -> tuple[ColumnElement[object], ...]:
         out.append(asc(column) if direction == "asc" else desc(column))
     if not out:
         out.append(desc(OpenListing.updated_at))
-    out.append(asc(OpenListing.id))
+    # Ties by id in the first column's direction, so one index (column, id) serves the whole order.
+    out.append(desc(OpenListing.id) if out[0].modifier is operators.desc_op else asc(OpenListing.id))
     return tuple(out)
 
 

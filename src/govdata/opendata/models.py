@@ -41,7 +41,10 @@ class OpenListing(IdMixin, Base):
     __tablename__ = "open_listing"
     __table_args__ = (
         Index("ix_open_listing_state_region", "state", "region_path"),
-        Index("ix_open_listing_published", "published_at"),
+        # the orders of the portal and of CKAN, walked in the index to any page (migration 0019)
+        Index("ix_open_listing_published", "published_at", "id", "state"),
+        Index("ix_open_listing_updated", "updated_at", "id", "state"),
+        Index("ix_open_listing_domain_published", "domain", "published_at", "id", "state"),
     )
 
     resource_id: Mapped[int] = mapped_column(ForeignKey("catalog_resource.id"), unique=True)

@@ -66,6 +66,9 @@ class Query:
     # and an explicit order (its `sort`) that overrides `sort`.
     where: list[ColumnElement[bool]] = field(default_factory=list)
     order_by: tuple[ColumnElement[object], ...] = ()
+    # The portal counts a filtered facet without its own filter (it shows the alternatives); CKAN (Solr) counts
+    # every facet under every filter.
+    own_facets: bool = True
 
 
 @dataclass
@@ -251,19 +254,17 @@ class ResultCache:
 
 
 def _cache_key(query: Query, facets: Sequence[str], facet_limit: int) -> tuple[Any, ...] | None:
-    if query.sort == "downloads" and not query.order_by:
-        return None
+    order = tuple(str(column) for column in query.order_by)
+    if query.sort == "downloads" or any("download_count" in column for column in order):
+        return None  # downloads change without a step
     where = []
-    for (
-        condition
-    ) in query.where:  # CKAN's fq: the SQL and its values (a NOW in fq gives new values each time)
+    for condition in query.where:  # CKAN's fq: its SQL and values (a NOW in fq gives new values each time)
         compiled = condition.compile()
         where.append((str(compiled), repr(sorted(compiled.params.items()))))
     return (
-        tuple(str(column) for column in query.order_by), tuple(where),
-        query.q, tuple(query.org_ids), tuple(query.domains), tuple(query.formats), tuple(query.open_types),
-        tuple(query.update_cycles), query.region_path, query.sort, query.offset, query.limit, tuple(facets),
-        facet_limit,
+        order, tuple(where), query.q, tuple(query.org_ids), tuple(query.domains), tuple(query.formats),
+        tuple(query.open_types), tuple(query.update_cycles), query.region_path, query.sort, query.offset,
+        query.limit, query.own_facets, tuple(facets), facet_limit,
     )  # fmt: skip
 
 
@@ -306,7 +307,7 @@ def _search(
     grouped = cube.grouped(query) if cube is not None else _grouped(session, where)
     total = sum(row[5] for row in grouped)
     shared = _tally(grouped)
-    active = _active(query)
+    active = _active(query) if query.own_facets else set()
     order = query.order_by or SORTS.get(query.sort, SORTS["newest"])
     listings = list(
         session.scalars(
