@@ -84,3 +84,37 @@ def test_duplicate_collection_after_designation(ctx: Ctx, world: World) -> None:
     assert detect.detect_all(ctx)["duplicate"] == 1
     (v,) = _kinds(ctx)[ViolationKind.DUPLICATE_COLLECTION]
     assert v.org_id == world.orgs["minzheng"].id and "姓名" in v.summary
+
+
+def test_late_open_listing_review(ctx: Ctx, world: World, clock: FixedClock) -> None:
+    """Charged to the reviewing authority; one violation per submission, also once the review is done late."""
+    from govdata.opendata import service
+    from govdata.opendata.schemas import ListingIn, ReviewIn
+    from tests.opendata.fixtures import listing_body, open_population
+
+    officer = world.actor("gongan_officer")
+    listing = service.compile_listing(
+        ctx, officer, ListingIn.model_validate(listing_body(open_population(ctx, world)))
+    )
+    service.submit_listing(ctx, officer, listing.id)
+    due = listing.review_due
+    assert due is not None and detect.detect_all(ctx)["open_review"] == 0
+    clock.set(dt.datetime.combine(due + dt.timedelta(days=1), dt.time(10), tzinfo=CHINA_TZ))
+    assert detect.detect_all(ctx)["open_review"] == 1
+    (v,) = _kinds(ctx)[ViolationKind.OPEN_REVIEW_LATE]
+    assert (
+        v.org_id == world.orgs["prov_auth"].id
+        and v.object_id == str(listing.id)
+        and due.isoformat() in v.summary
+    )
+    service.review_listing(ctx, world.actor("reviewer"), listing.id, ReviewIn(approve=True, comment="同意"))
+    assert listing.review_due == due  # kept after the review, for the record
+    assert detect.detect_all(ctx)["open_review"] == 0  # the same late review, already on record
+
+
+def test_open_listing_reviewed_in_time_is_no_violation(ctx: Ctx, world: World, clock: FixedClock) -> None:
+    from tests.opendata.fixtures import published_listing
+
+    listing = published_listing(ctx, world)
+    clock.set(dt.datetime(2027, 3, 1, 10, 0, tzinfo=CHINA_TZ))
+    assert listing.review_due is not None and detect.detect_all(ctx)["open_review"] == 0

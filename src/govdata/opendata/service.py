@@ -276,8 +276,7 @@ def review_listing(ctx: Ctx, actor: Actor, listing_id: int, data: ReviewIn) -> O
     now = ctx.clock.now()
     listing.reviewed_by_id = actor.user_id
     listing.reviewed_at = now
-    listing.review_comment = data.comment
-    listing.review_due = None
+    listing.review_comment = data.comment  # review_due stays: whether the review was in time (supervision)
     if data.approve:
         listing.published_at = listing.published_at or now
         listing.updated_at = now

@@ -21,7 +21,7 @@ from govdata.deadlines import due_info
 from govdata.errors import DomainError, Forbidden, InvalidInput
 from govdata.labels import UPDATE_CYCLE
 from govdata.opendata import queries, service
-from govdata.opendata.models import OpenListing, Treatment
+from govdata.opendata.models import ListingState, OpenListing, Treatment
 from govdata.opendata.schemas import ListingIn, ReviewIn
 from govdata.opendata.service import GENERALISE_RULES, MASK_RULES, needs_deidentification
 from govdata.opendata.workflow import (
@@ -57,7 +57,8 @@ def _common(ctx: Ctx) -> dict[str, Any]:
 
 
 def _due(ctx: Ctx, listing: OpenListing) -> Any:
-    return due_info(ctx.calendar, listing.review_due, ctx.clock.today()) if listing.review_due else None
+    waiting = listing.state == ListingState.SUBMITTED and listing.review_due is not None
+    return due_info(ctx.calendar, listing.review_due, ctx.clock.today()) if waiting else None
 
 
 @router.get("/open/manage")

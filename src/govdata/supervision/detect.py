@@ -59,6 +59,7 @@ _HREFS = {
     "share_request": "/sharing/requests/{}",
     "open_application": "/open/applications/{}",
     "open_correction": "/open/corrections/{}",
+    "open_listing": "/open/manage/listings/{}",
     "catalog_resource": "/catalog/{}",
     "pool": "/pools/{}",
 }
@@ -226,6 +227,33 @@ def catalog_late(ctx: Ctx, w: Writer) -> None:
             ("catalog_resource", res.id),
             None,
             {"version": version.number, "due": due, "reviewed_on": reviewed},
+        )
+
+
+def open_review_late(ctx: Ctx, w: Writer) -> None:
+    """Open listings the authority reviewed after their review due date, or still waits on past it (OPEN-2)."""
+    from govdata.opendata.models import ListingState, OpenListing
+
+    today = ctx.clock.today()
+    rows = ctx.session.scalars(
+        select(OpenListing).where(OpenListing.review_due.is_not(None)).order_by(OpenListing.id)
+    )
+    for listing in rows:
+        due = listing.review_due
+        assert due is not None
+        waiting = listing.state == ListingState.SUBMITTED
+        reviewed = None if waiting or listing.reviewed_at is None else _local(listing.reviewed_at)
+        if not ((reviewed is not None and reviewed > due) or (waiting and is_overdue(due, today))):
+            continue
+        w.add(
+            ViolationKind.OPEN_REVIEW_LATE,
+            f"open.review:{listing.id}:{due.isoformat()}",  # a resubmission has its own due date
+            w.orgs.authority.get(listing.region_path),
+            f"开放清单条目「{listing.title}」未按时审核（应于 {due.isoformat()} 前）",
+            _day_after(due),
+            ("open_listing", listing.id),
+            None,
+            {"due": due, "reviewed_on": reviewed},
         )
 
 
@@ -412,6 +440,7 @@ def pools_overdue(ctx: Ctx, w: Writer) -> None:
 DETECTORS: dict[str, Callable[[Ctx, Writer], None]] = {
     "audit": from_audit,
     "catalog": catalog_late,
+    "open_review": open_review_late,
     "no_basis": refusals_without_basis,
     "duplicate": duplicate_collection,
     "obtainable": obtainable_by_sharing,

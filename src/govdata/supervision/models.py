@@ -18,6 +18,7 @@ class ViolationKind(StrEnum):
     CORRECTION_LATE = "correction_late"  # a correction request (校核) forwarded or answered late
     OPEN_APPLICATION_LATE = "open_application_late"  # a conditional-open application answered late
     OPEN_CORRECTION_LATE = "open_correction_late"  # a correction on the open catalog answered late
+    OPEN_REVIEW_LATE = "open_review_late"  # the authority reviewed a submitted open listing late (OPEN-2)
     REFUSAL_WITHOUT_BASIS = "refusal_without_basis"  # refused sharing / opening without a legal basis
     DUPLICATE_COLLECTION = "duplicate_collection"  # collects what another department is the source of
     OBTAINABLE_BY_SHARING = "obtainable_by_sharing"  # asks citizens for data obtainable by sharing

@@ -31,6 +31,7 @@ KIND_LABELS: dict[ViolationKind, str] = {
     ViolationKind.CORRECTION_LATE: "校核申请逾期办理",
     ViolationKind.OPEN_APPLICATION_LATE: "开放申请逾期答复",
     ViolationKind.OPEN_CORRECTION_LATE: "开放纠错逾期答复",
+    ViolationKind.OPEN_REVIEW_LATE: "开放清单未按时审核",
     ViolationKind.REFUSAL_WITHOUT_BASIS: "无依据不予共享/开放",
     ViolationKind.DUPLICATE_COLLECTION: "重复采集",
     ViolationKind.OBTAINABLE_BY_SHARING: "可共享获取的数据向群众索取",
