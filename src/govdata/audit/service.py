@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
-from sqlalchemy import BigInteger, bindparam, delete, func, insert, select, update
+from sqlalchemy import BigInteger, Select, bindparam, delete, func, insert, select, update
 
 from govdata.audit.models import AuditEvent, AuditHead
 from govdata.authz import Actor, Permission, require
@@ -137,6 +138,28 @@ def record(
 ) -> SimpleNamespace:
     """Append one event in the caller's transaction, so the event and the change commit together."""
     return append(ctx, [EventSpec(actor, action, object_type, object_id, outcome, purpose, detail)])[0]
+
+
+def record_late_once(
+    ctx: Ctx,
+    actor: Actor,
+    stmt: Select[Any],
+    due: Any,
+    flag: Any,
+    action: str,
+    detail: Callable[[Any], dict[str, Any]],
+) -> list[Any]:
+    """The rows `stmt` selects whose `due` date has passed and that were never flagged: each is flagged now and
+    recorded as a possible violation (SUP-4), so a late answer is on record once however often a sweep runs.
+    `due` and `flag` are the model's columns; the event names the row by its table and id."""
+    late = list(ctx.session.scalars(stmt.where(due < ctx.clock.today(), flag.is_(None))))
+    now = ctx.clock.now()
+    for row in late:
+        record(
+            ctx, actor, action, row.__tablename__, row.id, outcome="possible_violation", detail=detail(row)
+        )
+        setattr(row, flag.key, now)
+    return late
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from govdata.audit.service import record, sm3_hex
+from govdata.audit.service import record, record_late_once, sm3_hex
 from govdata.authz import Actor, Permission, can, in_jurisdiction, require, system_actor
 from govdata.catalog.models import OpenType
 from govdata.context import Ctx
@@ -574,25 +574,16 @@ def sweep(ctx: Ctx, actor: Actor | None = None) -> SweepResult:
     """Run daily: flag late answers once as possible violations, end applications whose term is over."""
     actor = actor or system_actor("open-application-sweep")
     require(actor, Permission.OPEN_SUPERVISE)
-    today, now = ctx.clock.today(), ctx.clock.now()
-    late = list(
-        ctx.session.scalars(
-            select(OpenApplication)
-            .where(
-                OpenApplication.state == S.PENDING,
-                OpenApplication.due_date < today,
-                OpenApplication.overdue_flagged_at.is_(None),
-            )
-            .order_by(OpenApplication.id)
-        )
-    )
+    today = ctx.clock.today()
+    late = record_late_once(
+        ctx, actor,
+        select(OpenApplication).where(OpenApplication.state == S.PENDING).order_by(OpenApplication.id),
+        OpenApplication.due_date, OpenApplication.overdue_flagged_at, "open.application.overdue",
+        lambda a: {"due": a.due_date, "provider_org_id": a.provider_org_id},
+    )  # fmt: skip
     for application in late:
-        application.overdue_flagged_at = now
         due = application.due_date
         _step(ctx, actor, application, S.PENDING, f"提供单位逾期未答复（应于 {due} 前答复），记为疑似违规")
-        record(ctx, actor, "open.application.overdue", "open_application", application.id,
-               outcome="possible_violation",
-               detail={"due": due, "provider_org_id": application.provider_org_id})  # fmt: skip
     over = list(
         ctx.session.scalars(
             select(OpenApplication)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
 
-from govdata.audit.service import record
+from govdata.audit.service import record, record_late_once
 from govdata.authz import Actor, Permission, can, in_jurisdiction, require, system_actor
 from govdata.catalog.models import OpenType
 from govdata.context import Ctx
@@ -219,22 +219,16 @@ def sweep(ctx: Ctx, actor: Actor | None = None) -> list[CatalogCorrection]:
     stmt = (
         select(CatalogCorrection)
         .join(OpenListing, OpenListing.id == CatalogCorrection.listing_id)
-        .where(
-            CatalogCorrection.state == PENDING,
-            CatalogCorrection.due_date < ctx.clock.today(),
-            CatalogCorrection.overdue_flagged_at.is_(None),
-        )
+        .where(CatalogCorrection.state == PENDING)
         .order_by(CatalogCorrection.id)
     )
     if not actor.is_system:
         stmt = stmt.where(OpenListing.region_path.startswith(actor.region_path or "\x00"))
-    late = list(ctx.session.scalars(stmt))
-    for found in late:
-        found.overdue_flagged_at = ctx.clock.now()
-        record(ctx, actor, "open.correction.overdue", "open_correction", found.id, outcome="possible_violation",
-               detail={"due": found.due_date, "listing": found.listing_id,
-                       "provider_org_id": found.listing.org_id})  # fmt: skip
-    return late
+    return record_late_once(
+        ctx, actor, stmt, CatalogCorrection.due_date, CatalogCorrection.overdue_flagged_at,
+        "open.correction.overdue",
+        lambda c: {"due": c.due_date, "listing": c.listing_id, "provider_org_id": c.listing.org_id},
+    )  # fmt: skip
 
 
 def my_corrections(ctx: Ctx, actor: Actor) -> list[CatalogCorrection]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import or_, select
 
-from govdata.audit.service import record
+from govdata.audit.service import record, record_late_once
 from govdata.authz import Actor, Permission, can, in_jurisdiction, require, system_actor
 from govdata.catalog.models import Resource
 from govdata.catalog.queries import WorkItem
@@ -260,34 +260,19 @@ def sweep(ctx: Ctx, actor: Actor | None = None) -> int:
     """Late forwarding and late answers, each flagged once as a possible violation (SUP-4)."""
     actor = actor or system_actor("correction-sweep")
     require(actor, Permission.SUPERVISE)
-    today, now, flagged = ctx.clock.today(), ctx.clock.now(), 0
-    late_forward = ctx.session.scalars(
-        select(CorrectionRequest).where(
-            CorrectionRequest.state == S.AT_AUTHORITY,
-            CorrectionRequest.forward_due < today,
-            CorrectionRequest.forward_flagged_at.is_(None),
-        ).order_by(CorrectionRequest.id)
-    ).all()  # fmt: skip
-    for req in late_forward:
-        req.forward_flagged_at = now
-        record(ctx, actor, "quality.correction.forward_overdue", "correction_request", req.id,
-               outcome="possible_violation",
-               detail={"due": req.forward_due, "region_path": req.region_path, "org_id": req.org_id})  # fmt: skip
-        flagged += 1
-    late_answer = ctx.session.scalars(
-        select(CorrectionRequest).where(
-            CorrectionRequest.state == S.PENDING,
-            CorrectionRequest.due_date < today,
-            CorrectionRequest.overdue_flagged_at.is_(None),
-        ).order_by(CorrectionRequest.id)
-    ).all()  # fmt: skip
-    for req in late_answer:
-        req.overdue_flagged_at = now
-        record(ctx, actor, "quality.correction.overdue", "correction_request", req.id,
-               outcome="possible_violation",
-               detail={"due": req.due_date, "org_id": req.org_id, "resource": req.resource_id})  # fmt: skip
-        flagged += 1
-    return flagged
+    late_forward = record_late_once(
+        ctx, actor,
+        select(CorrectionRequest).where(CorrectionRequest.state == S.AT_AUTHORITY).order_by(CorrectionRequest.id),
+        CorrectionRequest.forward_due, CorrectionRequest.forward_flagged_at, "quality.correction.forward_overdue",
+        lambda r: {"due": r.forward_due, "region_path": r.region_path, "org_id": r.org_id},
+    )  # fmt: skip
+    late_answer = record_late_once(
+        ctx, actor,
+        select(CorrectionRequest).where(CorrectionRequest.state == S.PENDING).order_by(CorrectionRequest.id),
+        CorrectionRequest.due_date, CorrectionRequest.overdue_flagged_at, "quality.correction.overdue",
+        lambda r: {"due": r.due_date, "org_id": r.org_id, "resource": r.resource_id},
+    )  # fmt: skip
+    return len(late_forward) + len(late_answer)
 
 
 # ---------------------------------------------------------------- listings and the 核实中 mark

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
-from govdata.audit.service import record
+from govdata.audit.service import record, record_late_once
 from govdata.authz import Actor, Permission, can, in_jurisdiction, require
 from govdata.catalog.models import Resource, ResourceVersion, ShareType
 from govdata.catalog.service import get_resource
@@ -362,20 +362,14 @@ def withdraw(ctx: Ctx, actor: Actor, request_id: int) -> ShareRequest:
 def sweep_overdue(ctx: Ctx, actor: Actor) -> list[ShareRequest]:
     """Late answers are flagged once, escalated to the authority and recorded as possible violations."""
     require(actor, Permission.SHARE_COORDINATE)
-    late = (
-        ctx.session.execute(
-            select(ShareRequest).where(
-                ShareRequest.state.in_([RequestState.PENDING, RequestState.AWAITING_ACCESS]),
-                ShareRequest.due_date < ctx.clock.today(),
-                ShareRequest.overdue_flagged_at.is_(None),
-            )
-        )
-        .scalars()
-        .all()
-    )
+    pending = [RequestState.PENDING, RequestState.AWAITING_ACCESS]
+    late = record_late_once(
+        ctx, actor, select(ShareRequest).where(ShareRequest.state.in_(pending)).order_by(ShareRequest.id),
+        ShareRequest.due_date, ShareRequest.overdue_flagged_at, "share.request.overdue",
+        lambda r: {"state": r.state.value, "due": r.due_date, "provider_org_id": r.provider_org_id},
+    )  # fmt: skip
     for request in late:
         was, due = request.state, request.due_date
-        request.overdue_flagged_at = ctx.clock.now()
         request.due_date = _due(ctx, Limit.SHARE_COORDINATION)
         who = "提供部门" if was == RequestState.PENDING else "数据主管机构"
         _step(
@@ -385,9 +379,7 @@ def sweep_overdue(ctx: Ctx, actor: Actor) -> list[ShareRequest]:
             RequestState.COORDINATING,
             f"{who}逾期未办理（应于 {due} 前），转主管机构协调",
         )
-        record(ctx, actor, "share.request.overdue", "share_request", request.id, outcome="possible_violation",
-               detail={"state": was.value, "due": due, "provider_org_id": request.provider_org_id})  # fmt: skip
-    return list(late)
+    return late
 
 
 @dataclass(frozen=True)
