@@ -173,6 +173,7 @@ class Cube:
         self.generation = generation
         # (org_id, domain, open_type, update_cycle, formats, count, region_path, set of formats)
         self.rows = rows
+        self._tallies: dict[tuple[Any, ...], dict[str, Counter[str]]] = {}
 
     @classmethod
     def build(cls, session: Session, generation: int) -> Cube:
@@ -187,28 +188,37 @@ class Cube:
         ]  # fmt: skip
         return cls(generation, rows)
 
-    def grouped(self, query: Query, skip: str | None = None) -> list[tuple[Any, ...]]:
-        """The groups `_conditions(query, skip)` would select (the query has no words and no `where`)."""
-        orgs = set(query.org_ids) if query.org_ids and skip != "org" else None
-        domains = set(query.domains) if query.domains and skip != "domain" else None
-        types = {_value(t) for t in query.open_types} if query.open_types and skip != "open_type" else None
-        cycles = (
-            {_value(c) for c in query.update_cycles}
-            if query.update_cycles and skip != "update_cycle"
-            else None
-        )
-        formats = set(query.formats) if query.formats and skip != "format" else None
-        region = query.region_path
-        return [
-            row
-            for row in self.rows
-            if (orgs is None or row[0] in orgs)
-            and (domains is None or row[1] in domains)
-            and (types is None or row[2] in types)
-            and (cycles is None or row[3] in cycles)
-            and (formats is None or not formats.isdisjoint(row[7]))
-            and (not region or row[6].startswith(region))
-        ]
+    def tally(self, query: Query, skip: str | None = None) -> dict[str, Counter[str]]:
+        """The facet counts of the groups `_conditions(query, skip)` would select (the query has no words and no
+        `where`), kept per filter: the whole catalog's counts, say, are summed once per generation."""
+
+        def chosen(name: str, values: Sequence[Any]) -> frozenset[Any] | None:
+            return (
+                frozenset(v if name == "org" else _value(v) for v in values)
+                if values and skip != name
+                else None
+            )
+
+        orgs, domains = chosen("org", query.org_ids), chosen("domain", query.domains)
+        types, cycles = chosen("open_type", query.open_types), chosen("update_cycle", query.update_cycles)
+        formats, region = chosen("format", query.formats), query.region_path or ""
+        key = (orgs, domains, types, cycles, formats, region)
+        found = self._tallies.get(key)
+        if found is None:
+            found = _tally([
+                row
+                for row in self.rows
+                if (orgs is None or row[0] in orgs)
+                and (domains is None or row[1] in domains)
+                and (types is None or row[2] in types)
+                and (cycles is None or row[3] in cycles)
+                and (formats is None or not formats.isdisjoint(row[7]))
+                and (not region or row[6].startswith(region))
+            ])  # fmt: skip
+            if len(self._tallies) >= 1024:  # bounded: the filters people combine are few
+                self._tallies.clear()
+            self._tallies[key] = found
+        return found
 
 
 class ResultCache:
@@ -304,9 +314,13 @@ def _search(
     that is filtered is counted without its own filter (so it shows the alternatives), one pass each. The passes
     read the cube when the caller has one for this query, else the listings."""
     where = _conditions(query)
-    grouped = cube.grouped(query) if cube is not None else _grouped(session, where)
-    total = sum(row[5] for row in grouped)
-    shared = _tally(grouped)
+    if cube is not None:
+        shared = cube.tally(query)
+        total = sum(shared["org"].values())  # every listing has one publisher
+    else:
+        grouped = _grouped(session, where)
+        total = sum(row[5] for row in grouped)
+        shared = _tally(grouped)
     active = _active(query) if query.own_facets else set()
     order = query.order_by or SORTS.get(query.sort, SORTS["newest"])
     listings = list(
@@ -316,12 +330,9 @@ def _search(
     )
 
     def alone(name: str) -> Counter[str]:
-        rows = (
-            cube.grouped(query, skip=name)
-            if cube is not None
-            else _grouped(session, _conditions(query, skip=name))
-        )
-        return _tally(rows)[name]
+        if cube is not None:
+            return cube.tally(query, skip=name)[name]
+        return _tally(_grouped(session, _conditions(query, skip=name)))[name]
 
     found = {
         name: _top(alone(name) if name in active else shared[name], facet_limit)
