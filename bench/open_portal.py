@@ -1298,7 +1298,38 @@ What it does:
 
 
 # Written by hand after profiling (py-spy on the server, `--explain`, `--download-steps`); rewrite when src/ changes.
-FINDINGS = """### Where the time goes (profiled 2026-11-22; src/ changed during the session, see the notes)
+FINDINGS = """### Since the profile below (2026-11-22, third session): kept files, facet groups, order indexes
+
+The blocks below were measured after these changes; the analysis that follows them is the earlier profile,
+kept because it explains them. This machine was slower this session than in the earlier runs (the same pool
+load took 41–44 s instead of 24 s on SQLite), so compare within a block rather than across sessions.
+
+- **Downloads: kept files** (`opendata.files`). A CSV or JSON body is written to `GOVDATA_OPEN_FILES_DIR` while
+  it is first streamed (or by the `open_files` job, which writes them ahead for unconditionally open datasets)
+  and sent from the file afterwards; the citation line (portal address, retrieval date) is still written per
+  request. The file's name is a fingerprint of the listing's opened items, treatments, types and masking key,
+  the pool's table, schema version and landed batches (a load or a correction adds one), and the date where an
+  age band depends on it, so a changed pool or listing is never served from an old file; a body is kept only if
+  no batch landed while it was read. Each format is measured twice on a fresh server: the first download
+  (generated, as before: the Python path at 7–9 MB/s, or PostgreSQL's COPY where every item has a SQL mask) and
+  the next (from the kept file: hundreds of MB/s, ~0.3 s of server CPU for the million rows, memory flat).
+  What a user sees after a load is the first figure only until the job (or someone) has downloaded it once.
+- **Search: facet groups** (`search.Cube`). A query without words or SQL filters is counted from the listed
+  catalog grouped by its five facet columns and region (~10,000 groups for 50,000 datasets), built once per
+  catalog generation (any `ListingStep`) and kept per serving process with its tallies per filter combination:
+  the empty query, facet filters without a word and deep pages went from 140–460 ms p95 to 15–20 ms on SQLite.
+  CKAN's `fq` on facet fields (`organization:x res_format:CSV groups:y`, each field once, ANDed: what harvesters
+  send) becomes the same facet picks, with CKAN's facet semantics (every facet counted under every filter);
+  other `fq` still goes through the general parser. Answers with `fq` are now cached too, keyed by their SQL and
+  values.
+- **Search: order indexes** (migration 0019): `(published_at, id, state)`, `(updated_at, id, state)` and
+  `(domain, published_at, id, state)` let a page far into the catalog be found in the index (SQLite sorted
+  all 50,000 rows for CKAN's default order: 650 ms at page 1,000; 3 ms now), and CKAN's tie-break by id follows
+  the first column's direction so one index serves the whole order.
+- Still over 100 ms: words found in almost every dataset (信息, 数据; outside the mix, as before) — their facet
+  counts group ~40,000 matching listings per request.
+
+### Where the time goes (profiled 2026-11-22; src/ changed during the session, see the notes)
 
 Notes on the code measured: three findings of the first runs were fixed in src/ during the session and the
 search blocks below were measured after them — two-word queries were 285–300 ms p95 on PostgreSQL (a subquery
@@ -1332,7 +1363,7 @@ requests with `fq` (facet filters) are not cached (`_cache_key` skips `Query.whe
 filtered kinds stay at 67–265 ms p95 and its mix misses the target; and every listing change (any `ListingStep`)
 empties the cache, so the cache-off figures are what a query costs the first time after a publication.
 
-Download (50 MB/s not met; memory flat):
+Download, before the kept files (the first download still takes these paths; memory flat):
 
 - **Addresses masked (the blocks without a suffix): the Python path**, because `sqlmask` has no expression for
   `masking._address`, so `copy_sql` declines the listing. CPU-bound in the server: ~19 µs per row in-process

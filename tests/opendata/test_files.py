@@ -171,3 +171,27 @@ def test_the_job_writes_files_for_open_datasets_and_removes_those_of_unpublished
     assert files.refresh(ctx, system_actor(), store) == {"written": 0, "removed": 1}
     assert store.listing_ids() == []
     assert ctx.session.get(OpenListing, listing.id) is not None
+
+
+def test_an_applicants_items_keep_their_own_file_and_only_stale_ones_go(
+    ctx: Ctx, world: World, tmp_path: Path
+) -> None:
+    listing = published_listing(ctx, world)
+    store = files.FileStore(tmp_path / "kept")
+    cite = data.citation(ctx, listing, "http://testserver/")
+    whole = data.columns(ctx, listing)
+    some = whole.subset(["name", "birth_date"])  # what an approved application might allow
+
+    def download(cols: data.Columns) -> bytes:
+        return b"".join(chunk for chunk, _ in files.payload(ctx, store, listing, cols, cite, "csv").chunks())
+
+    download(whole), download(some)
+    first = sorted(p.name for p in store.folder(listing.id).iterdir())
+    assert len(first) == 2  # two shapes side by side
+    load_more(ctx, world, listing.resource_id, tmp_path)
+    assert b"1985" in download(whole)
+    now = sorted(p.name for p in store.folder(listing.id).iterdir())
+    whole_key = files.fingerprint(ctx, listing, whole, "csv")
+    some_old = next(n for n in first if not n.startswith(whole_key.split("-")[0]))  # type: ignore[union-attr]
+    assert some_old in now and len(now) == 2  # the subset's file waits for its own next download
+    assert any(n.startswith(f"{whole_key}.4.") for n in now)

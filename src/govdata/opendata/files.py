@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from sqlalchemy import func, select
 
@@ -45,7 +45,9 @@ BLOCK = 1 << 20
 
 
 def fingerprint(ctx: Ctx, listing: OpenListing, cols: data.Columns, fmt: str) -> str | None:
-    """None when the listing has no pool (nothing to keep)."""
+    """`<shape>-<state>`: the shape is what is sent (format, items, treatments, types, key), the state what it is
+    sent from (the pool's table, schema and landed batches; the date where an age band needs it). None when the
+    listing has no pool (nothing to keep)."""
     pool = ctx.session.execute(
         select(Pool).where(Pool.resource_id == listing.resource_id)
     ).scalar_one_or_none()
@@ -57,13 +59,19 @@ def fingerprint(ctx: Ctx, listing: OpenListing, cols: data.Columns, fmt: str) ->
         )
     ).one()
     dated = MaskRule.AGE_BAND in cols.rules.values()
-    parts = [
-        LAYOUT, fmt, listing.id, pool.id, pool.table_name, pool.created_at.isoformat(), pool.version_id,
-        landed, last, finished.isoformat() if finished else None, cols.fields,
-        [str(cols.rules[f]) for f in cols.fields], [cols.types[f] for f in cols.fields], cols.key_digest,
-        ctx.clock.today().isoformat() if dated else None,
+    shape = [
+        LAYOUT, fmt, listing.id, cols.fields, [str(cols.rules[f]) for f in cols.fields],
+        [cols.types[f] for f in cols.fields], cols.key_digest,
     ]  # fmt: skip
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:32]
+    state = [
+        pool.id, pool.table_name, pool.created_at.isoformat(), pool.version_id, landed, last,
+        finished.isoformat() if finished else None, ctx.clock.today().isoformat() if dated else None,
+    ]  # fmt: skip
+    return f"{_digest(shape, 12)}-{_digest(state, 20)}"
+
+
+def _digest(parts: list[Any], size: int) -> str:
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:size]
 
 
 @dataclass(frozen=True)
@@ -146,15 +154,17 @@ class FileStore:
         self._prune(folder, key, fmt)
 
     def _prune(self, folder: Path, key: str, fmt: str) -> None:
-        """Bodies of this format under other fingerprints are stale: the data, the listing or the key changed.
-        Temporary files a killed process left behind go after a day."""
+        """Bodies of the same shape (format and items) under another state are stale: the data changed. Other
+        shapes stay (an applicant's approved items give theirs). Temporary files a killed process left behind
+        go after a day."""
+        shape = key.split("-", 1)[0]
         stale_parts = time.time() - 86_400
         for path in folder.iterdir():
             name = path.name
             if name.startswith("."):
                 if name.endswith(".part") and path.stat().st_mtime < stale_parts:
                     path.unlink(missing_ok=True)
-            elif name.endswith(f".{fmt}") and not name.startswith(f"{key}."):
+            elif name.startswith(f"{shape}-") and name.endswith(f".{fmt}") and not name.startswith(f"{key}."):
                 path.unlink(missing_ok=True)
 
     def drop(self, listing_id: int) -> None:
@@ -214,16 +224,19 @@ def refresh(ctx: Ctx, actor: Actor, store: FileStore | None = None) -> dict[str,
     store = store if store is not None else store_from(get_settings().open_files_dir)
     if store is None:
         return {}
-    published = ctx.session.scalars(
-        select(OpenListing).where(OpenListing.state == ListingState.PUBLISHED).order_by(OpenListing.id)
-    ).all()
+    live = set(ctx.session.scalars(select(OpenListing.id).where(OpenListing.state == ListingState.PUBLISHED)))
     written = removed = 0
-    live = {listing.id for listing in published}
     for listing_id in store.listing_ids():
         if listing_id not in live:
             store.drop(listing_id)
             removed += 1
-    for listing in (x for x in published if x.open_type == OpenType.UNCONDITIONAL):
+    open_with_data = ctx.session.scalars(
+        select(OpenListing)
+        .join(Pool, Pool.resource_id == OpenListing.resource_id)
+        .where(OpenListing.state == ListingState.PUBLISHED, OpenListing.open_type == OpenType.UNCONDITIONAL)
+        .order_by(OpenListing.id)
+    ).all()
+    for listing in open_with_data:
         cols = data.columns(ctx, listing)
         for fmt in (f for f in listing.formats.split(",") if f in KEPT):
             key = fingerprint(ctx, listing, cols, fmt)
