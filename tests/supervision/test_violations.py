@@ -44,6 +44,25 @@ def test_overdue_share_request_becomes_a_violation_once(ctx: Ctx, world: World, 
     assert sum(detect.detect_all(ctx).values()) == 0  # idempotent
 
 
+def test_audit_events_are_read_once_after_the_watermark(ctx: Ctx, world: World, clock: FixedClock) -> None:
+    from govdata.audit.service import record
+    from govdata.org.service import get_setting
+
+    _late_share_request(ctx, world, clock)
+    assert detect.detect_all(ctx)["audit"] == 1
+    mark = int(get_setting(ctx.session, detect.AUDIT_WATERMARK) or 0)
+    assert mark > 0
+    ctx.session.execute(Violation.__table__.delete())  # were the event read again, it would come back
+    assert detect.detect_all(ctx)["audit"] == 0
+    later = h.published(ctx, world, name="户籍变动信息")
+    body = request_body(later.id, purpose="核验低保申请人户籍变动")
+    req = sharing.submit_request(ctx, world.actor("minzheng_officer"), ShareRequestIn.model_validate(body))
+    record(ctx, system_actor("test"), "share.request.overdue", "share_request", req.id, outcome="possible_violation",
+           detail={"state": "pending", "due": req.due_date, "provider_org_id": req.provider_org_id})  # fmt: skip
+    assert detect.detect_all(ctx)["audit"] == 1  # the new one, after the mark
+    assert int(get_setting(ctx.session, detect.AUDIT_WATERMARK) or 0) > mark
+
+
 def test_form_item_obtainable_by_sharing(ctx: Ctx, world: World) -> None:
     h.published(ctx, world)  # 公安 shares 姓名 of persons (conditional, with a basis)
     officer = world.actor("minzheng_officer")

@@ -44,6 +44,7 @@ from govdata.clock import CHINA_TZ
 from govdata.context import Ctx
 from govdata.deadlines import is_overdue
 from govdata.org.models import Organization, OrgKind, Region
+from govdata.org.service import get_setting, set_setting
 from govdata.sharing.models import ExchangeCall, RequestState, ShareRequest
 from govdata.supervision.models import FormItem, Violation, ViolationKind, ViolationState
 
@@ -147,11 +148,25 @@ def _local(at: dt.datetime) -> dt.date:
 # ---------------------------------------------------------------- detectors
 
 
+AUDIT_WATERMARK = "supervision.detect.audit_seq"
+
+
 def from_audit(ctx: Ctx, w: Writer) -> None:
-    """Every `possible_violation` the sweeps recorded becomes a violation of the matching kind."""
-    events = ctx.session.scalars(
-        select(AuditEvent).where(AuditEvent.outcome == "possible_violation").order_by(AuditEvent.seq)
+    """Every `possible_violation` the sweeps recorded becomes a violation of the matching kind.
+
+    Events are read after a watermark (the last sequence number read, kept as a deployment setting and moved in
+    the same transaction), so a run reads only what is new: the audit log only grows. Appends hold the chain's
+    lock until they commit, so sequence order is commit order and no event can appear below the watermark."""
+    after = int(get_setting(ctx.session, AUDIT_WATERMARK) or 0)
+    events = list(
+        ctx.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.seq > after, AuditEvent.outcome == "possible_violation")
+            .order_by(AuditEvent.seq)
+        )
     )
+    if events:
+        set_setting(ctx.session, AUDIT_WATERMARK, str(events[-1].seq))
     for event in events:
         kind = AUDIT_KINDS.get(event.action)
         if kind is None:
