@@ -15,7 +15,6 @@ from govdata.quality.schemas import (
     CorrectionIn,
     CorrectionOut,
     ForwardIn,
-    GoldenFieldOut,
     MyAccessOut,
     MyRecordOut,
     RecordFieldOut,
@@ -86,9 +85,11 @@ def my_records(ctx: CtxDep, actor: ApiActor) -> list[MyRecordOut]:
     ]  # fmt: skip
 
 
-@router.get("/me/base-records", response_model=list[GoldenFieldOut], summary="基础数据库中本人的记录及来源")
-def my_base_records(ctx: CtxDep, actor: ApiActor) -> list[GoldenFieldOut]:
-    return [GoldenFieldOut(**dataclasses.asdict(g)) for g in subject.my_data(ctx, actor).golden]
+@router.get(
+    "/me/base-records", response_model=list[subject.GoldenValue], summary="基础数据库中本人的记录及来源"
+)
+def my_base_records(ctx: CtxDep, actor: ApiActor) -> list[subject.GoldenValue]:
+    return subject.my_data(ctx, actor).golden
 
 
 @router.get("/me/accesses", response_model=list[MyAccessOut], summary="谁在何时、为何用途获取了本人的数据")

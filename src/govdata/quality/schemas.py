@@ -190,17 +190,6 @@ class MyRecordOut(BaseModel):
     fields: list[RecordFieldOut]
 
 
-class GoldenFieldOut(BaseModel):
-    base: str
-    key: str
-    value: str | None
-    resource_id: int
-    resource_name: str
-    org_name: str
-    batch_id: int
-    loaded_at: dt.datetime
-
-
 class MyAccessOut(BaseModel):
     at: dt.datetime
     consumer: str
