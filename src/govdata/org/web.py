@@ -11,9 +11,11 @@ from starlette.responses import Response
 
 from govdata.catalog import queries as catalog_queries
 from govdata.errors import DomainError
+from govdata.opendata import queries as open_queries
 from govdata.org import service
 from govdata.org.models import Role
 from govdata.quality import corrections
+from govdata.sharing import queries as sharing_queries
 from govdata.supervision import notices
 from govdata.web_support import SESSION_COOKIE, CtxDep, PageActor, check_csrf, render
 
@@ -80,7 +82,8 @@ def dashboard(request: Request, ctx: CtxDep, actor: PageActor, overdue: bool = F
     if actor.role == Role.PUBLIC_USER:  # the public's home is the open portal, not the staff work list
         return RedirectResponse("/open/me", status_code=303)
     board = catalog_queries.pending_work(ctx, actor)
-    board.items += corrections.work_items(ctx, actor) + notices.work_items(ctx, actor)
+    for more in (corrections.work_items, notices.work_items, sharing_queries.work_items, open_queries.work_items):
+        board.items += more(ctx, actor)
     board.items.sort(key=catalog_queries.urgency)
     items = board.overdue if overdue else board.items
     return render(

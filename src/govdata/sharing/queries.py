@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, case, func, or_, select
 
-from govdata.authz import Actor, Permission, require
+from govdata.authz import Actor, Permission, can, require
 from govdata.catalog.models import Resource, ResourceVersion
+from govdata.catalog.queries import WorkItem
 from govdata.clock import CHINA_TZ
 from govdata.context import Ctx
 from govdata.deadlines import DueInfo, due_info
@@ -73,6 +74,21 @@ def coordination_queue(ctx: Ctx, actor: Actor) -> list[RequestRow]:
     return _rows(
         ctx, list(ctx.session.execute(stmt.order_by(ShareRequest.due_date, ShareRequest.id)).scalars())
     )
+
+
+def work_items(ctx: Ctx, actor: Actor) -> list[WorkItem]:
+    """The exchange's share of 我的待办: requests to answer (the provider), access to open and cases to coordinate
+    (the authority), each with its due date."""
+    rows: list[tuple[str, RequestRow]] = []
+    if can(actor, Permission.SHARE_ANSWER) and actor.org_id is not None:
+        rows += [("共享申请待答复", r) for r in inbox(ctx, actor, open_only=True)]
+    if can(actor, Permission.SHARE_COORDINATE) and actor.region_path:
+        labels = {RequestState.AWAITING_ACCESS: "共享申请待开通", RequestState.COORDINATING: "共享事项待协调"}
+        rows += [(labels[r.request.state], r) for r in coordination_queue(ctx, actor)]
+    return [
+        WorkItem(kind, f"{row.entry_name}（申请 {row.request.id}）", f"/sharing/requests/{row.request.id}", row.due)
+        for kind, row in rows
+    ]
 
 
 def overdue_requests(ctx: Ctx, actor: Actor) -> list[RequestRow]:
