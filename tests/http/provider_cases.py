@@ -83,6 +83,8 @@ DESTRUCTION = {
     "statement_signed_by": "法定代表人 赵六",
 }  # fmt: skip
 
+EXTEND = {"end_date": "2028-12-31", "basis": "补充协议 B1"}
+
 PROVIDER_CASES: list[Case] = [
     Case("GET", P, MANAGERS),
     Case("POST", P, MANAGERS, setup=_new_provider),
@@ -91,6 +93,7 @@ PROVIDER_CASES: list[Case] = [
     Case("GET", C + "/{id}", MANAGERS, setup=_any),
     Case("POST", C + "/{id}/clearance", MANAGERS, setup=_uncleared, body=CLEARANCE),
     Case("POST", C + "/{id}/accounts", MANAGERS, setup=_with_account),
+    Case("POST", C + "/{id}/extend", MANAGERS, setup=_any, body=EXTEND),
     Case("POST", C + "/{id}/end", MANAGERS, setup=_any, body={"reason": "提前解除"}),
     Case("POST", C + "/{id}/destruction", MANAGERS, setup=_ended, body=DESTRUCTION),
 ]
@@ -108,6 +111,7 @@ def provider_page_cases() -> list[PageCase]:
         PageCase("GET", c, MANAGERS, setup=_any),
         PageCase("POST", c + "/clearance", MANAGERS, setup=_uncleared, form=CLEARANCE),
         PageCase("POST", c + "/accounts", MANAGERS, setup=_with_account),
+        PageCase("POST", c + "/extend", MANAGERS, setup=_any, form=EXTEND),
         PageCase("POST", c + "/end", MANAGERS, setup=_any, form={"reason": "提前解除"}),
         PageCase("POST", c + "/destruction", MANAGERS, setup=_ended, form=DESTRUCTION),
     ]

@@ -162,6 +162,38 @@ def test_ending_early_stops_the_accounts_at_once(ctx: Ctx, world: World) -> None
     assert [x.id for x in board.pending_destruction] == [c.id]
 
 
+def test_an_extension_moves_the_contract_and_its_accounts_only_before_the_end(
+    ctx: Ctx, world: World, clock: FixedClock
+) -> None:
+    c = contract(ctx, world, end=dt.date(2026, 12, 31))
+    late = contract(ctx, world, end=dt.date(2027, 1, 1), number="HT-2026-002", n=2)
+    staff(ctx, world, c)
+    admin = world.actor("admin")
+
+    def extend(contract_id: int, end: dt.date, basis: str = "补充协议 HT-2026-001-B1") -> ProviderContract:
+        return providers.extend_contract(
+            ctx, admin, contract_id, providers.ExtendIn(end_date=end, basis=basis)
+        )
+
+    with pytest.raises(InvalidInput, match="须晚于原终止日期 2026-12-31"):
+        extend(c.id, dt.date(2026, 12, 1))
+    extend(c.id, dt.date(2027, 6, 30))
+    ctx.session.commit()
+    assert c.end_date == dt.date(2027, 6, 30)
+    clock.set(dt.datetime(2027, 1, 5, 10, 0, tzinfo=CHINA_TZ))  # past the old end: the account still works
+    user = authenticate(ctx, "yunwei1", STAFF_PASSWORD).user
+    assert user is not None and user.account_end_date == dt.date(2027, 6, 30)
+    (x,) = providers.extensions_of(ctx, c.id)
+    assert (x.old, x.new, x.basis) == ("2026-12-31", "2027-06-30", "补充协议 HT-2026-001-B1")
+    with pytest.raises(InvalidTransition, match="已于 2027-01-01 到期"):
+        extend(late.id, dt.date(2027, 3, 1))  # its end has passed, even before the job ran
+    assert providers.end_contracts(ctx) == 1  # the late one; the extended one goes on
+    assert c.state == ContractState.ACTIVE
+    providers.end_contract(ctx, admin, c.id, providers.EndIn(reason="项目提前结束"))
+    with pytest.raises(InvalidTransition, match="合同已终止"):
+        extend(c.id, dt.date(2027, 9, 1))
+
+
 def test_the_pages_register_a_contract_and_open_an_account(
     client: TestClient, ctx: Ctx, world: World
 ) -> None:
@@ -187,6 +219,18 @@ def test_the_pages_register_a_contract_and_open_an_account(
     assert "已开设账号 yw9，有效至 2026-12-10" in page.text
     overview = client.get("/providers").text
     assert "HT-9" in overview and "30 天内到期的合同" in overview
+    bad = client.post(
+        f"{path}/extend", data={"csrf_token": token, "end_date": "2026-12-01", "basis": "补充协议"}
+    )
+    assert (
+        bad.status_code == 422
+        and "须晚于原终止日期 2026-12-10" in bad.text
+        and 'value="补充协议"' in bad.text
+    )
+    page = client.post(f"{path}/extend", data={"csrf_token": token, "end_date": "2027-03-31", "basis": "补充协议 B1"},
+                       follow_redirects=True)  # fmt: skip
+    assert "合同已续期至 2027-03-31" in page.text and "2026-12-10 → 2027-03-31（补充协议 B1）" in page.text
+    assert "<td>yw9</td><td>张工</td><td>2027-03-31</td>" in page.text
     page = client.post(f"{path}/end", data={"csrf_token": token, "reason": "项目结束"}, follow_redirects=True)
     assert "合同已终止" in page.text and "记录数据销毁" in page.text
     login(client, "gongan_officer")
@@ -219,4 +263,3 @@ def test_the_demo_shows_a_current_a_closed_and_a_pending_contract(
     closed = board.closed[0].id
     page = client.get(f"/providers/contracts/{closed}").text
     assert "数据销毁记录" in page and "刘洋" in page and "已停用" in page
-

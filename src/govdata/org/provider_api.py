@@ -129,6 +129,13 @@ def add_account(ctx: CtxDep, actor: ApiActor, contract_id: int, body: providers.
 
 
 @router.post(
+    "/contracts/{contract_id}/extend", response_model=ContractOut, summary="合同续期（在用账号有效期随之延后）"
+)
+def extend_contract(ctx: CtxDep, actor: ApiActor, contract_id: int, body: providers.ExtendIn) -> ContractOut:
+    return _out(ctx, providers.extend_contract(ctx, actor, contract_id, body))
+
+
+@router.post(
     "/contracts/{contract_id}/end", response_model=ContractOut, summary="提前终止合同（账号立即停用）"
 )
 def end_contract(ctx: CtxDep, actor: ApiActor, contract_id: int, body: providers.EndIn) -> ContractOut:

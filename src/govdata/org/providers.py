@@ -14,12 +14,14 @@ today; a contract closes only once the destruction is recorded.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select, update
 from stdnum.cn import uscc
 
+from govdata.audit.models import AuditEvent
 from govdata.audit.service import record
 from govdata.authz import Actor, Permission, require, system_actor
 from govdata.context import Ctx
@@ -85,6 +87,12 @@ class AccountIn(BaseModel):
 class EndIn(BaseModel):
     model_config = _STRICT
     reason: SafeText = Field(min_length=2, max_length=2000, title="终止理由")
+
+
+class ExtendIn(BaseModel):
+    model_config = _STRICT
+    end_date: dt.date = Field(title="续期后的终止日期")
+    basis: SafeText = Field(min_length=2, max_length=2000, title="续期依据（续签合同或补充协议）")
 
 
 class DestructionIn(BaseModel):
@@ -290,6 +298,59 @@ def end_contract(ctx: Ctx, actor: Actor, contract_id: int, data: EndIn) -> Provi
         raise InvalidTransition("合同已终止")
     _end(ctx, actor, contract, data.reason.strip())
     return contract
+
+
+def extend_contract(ctx: Ctx, actor: Actor, contract_id: int, data: ExtendIn) -> ProviderContract:
+    """A renewed or supplemented contract moves the end date, and with it the end of every account still in use.
+    Only before the end: once the end date has passed the accounts have stopped, and a new contract (with its own
+    security review and confidentiality agreement) is registered instead."""
+    contract = get_contract(ctx, actor, contract_id)
+    today, old = ctx.clock.today(), contract.end_date
+    if contract.state != ContractState.ACTIVE:
+        raise InvalidTransition("合同已终止，不能续期；如继续合作，请登记新合同")
+    if today > old:
+        raise InvalidTransition(
+            f"合同已于 {old.isoformat()} 到期，账号已按期停用，不能续期：请登记新合同并重新记录安全审查和保密协议"
+        )
+    if data.end_date <= old:
+        raise InvalidInput(f"续期后的终止日期须晚于原终止日期 {old.isoformat()}")
+    contract.end_date = data.end_date
+    moved = []
+    for link in accounts_of(ctx, contract.id):
+        if link.disabled_at is None and link.user.account_end_date == old:
+            link.user.account_end_date = data.end_date
+            moved.append(link.user.username)
+    record(ctx, actor, "provider.contract.extend", "provider_contract", contract.id,
+           detail={"from": old, "to": data.end_date, "basis": data.basis.strip(), "accounts": moved})  # fmt: skip
+    return contract
+
+
+@dataclass(frozen=True)
+class Extension:
+    at: dt.datetime
+    by: str
+    old: str
+    new: str
+    basis: str
+
+
+def extensions_of(ctx: Ctx, contract_id: int) -> list[Extension]:
+    """The contract's renewals, from the audit log (the record that cannot be edited)."""
+    events = ctx.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.action == "provider.contract.extend",
+            AuditEvent.object_type == "provider_contract",
+            AuditEvent.object_id == str(contract_id),
+        )
+        .order_by(AuditEvent.seq)
+    )
+    out = []
+    for event in events:
+        detail = json.loads(event.detail or "{}")
+        out.append(Extension(event.at, event.actor_name, str(detail.get("from", "")), str(detail.get("to", "")),
+                             str(detail.get("basis", ""))))  # fmt: skip
+    return out
 
 
 def _end(ctx: Ctx, actor: Actor, contract: ProviderContract, reason: str) -> None:

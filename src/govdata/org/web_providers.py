@@ -39,6 +39,7 @@ LABELS = {
     "start_date": "起始日期",
     "end_date": "终止日期",
     "security_review_on": "安全审查日期",
+    "basis": "续期依据",
     "security_review_by": "安全审查单位",
     "confidentiality_signed_on": "保密协议签订日期",
     "username": "用户名",
@@ -60,6 +61,7 @@ FIELDS = {
     "clearance": ("security_review_on", "security_review_by", "confidentiality_signed_on"),
     "account": ("username", "display_name", "password"),
     "end": ("reason",),
+    "extend": ("end_date", "basis"),
     "destruction": ("data_description", "method", "method_detail", "destroyed_on", "witnessed_by", "statement",
                     "statement_signed_by"),
 }  # fmt: skip
@@ -127,6 +129,7 @@ def _contract(request: Request, ctx: Ctx, actor: Actor, contract_id: int, *, err
     return render(
         request, "org/provider_contract.html", status_code=status_code, contract=contract,
         accounts=providers.accounts_of(ctx, contract.id), destruction=providers.destruction_of(ctx, contract.id),
+        extensions=providers.extensions_of(ctx, contract.id),
         cleared=providers.cleared(contract), active=contract.state == ContractState.ACTIVE,
         errors=errors or [], failed=failed, kept=kept or {}, **_common(ctx),
     )  # fmt: skip
@@ -161,6 +164,12 @@ def clearance(request: Request, ctx: CtxDep, actor: PageActor, contract_id: int,
 def add_account(request: Request, ctx: CtxDep, actor: PageActor, contract_id: int, form: Posted) -> Response:
     return _act(request, ctx, actor, contract_id, form, "account", providers.AccountIn, providers.add_account,
                 lambda u: f"已开设账号 {u.username}，有效至 {u.account_end_date}（合同终止日），届时自动停用")  # fmt: skip
+
+
+@router.post("/providers/contracts/{contract_id}/extend", dependencies=[Csrf])
+def extend(request: Request, ctx: CtxDep, actor: PageActor, contract_id: int, form: Posted) -> Response:
+    return _act(request, ctx, actor, contract_id, form, "extend", providers.ExtendIn, providers.extend_contract,
+                lambda c: f"合同已续期至 {c.end_date}，在用账号的有效期随之延至同日")  # fmt: skip
 
 
 @router.post("/providers/contracts/{contract_id}/end", dependencies=[Csrf])
