@@ -124,3 +124,24 @@ def test_scheduler_thread_runs_the_jobs(world: World, engine: Engine, clock: Fix
         scheduler.stop()
         scheduler.thread.join(timeout=30)
     assert not scheduler.thread.is_alive()
+
+
+def test_frequent_jobs_keep_only_runs_that_did_something(
+    ctx: Ctx, world: World, engine: Engine, clock: FixedClock
+) -> None:
+    factory = make_session_factory(engine)
+    files_job = next(j for j in jobs.JOBS if j.name == "open_files")
+    assert files_job.every_minutes is not None  # the files follow a load within minutes, not within the hour
+    assert jobs.run_one(factory, clock, files_job, keep_idle=False) is None  # nothing to write: no record
+    assert ctx.session.scalar(select(JobRun.id).where(JobRun.name == "open_files")) is None
+    kept = jobs.run_one(factory, clock, files_job)
+    assert kept is not None and kept.outcome == "ok"  # by hand (`govdata jobs run`) every run is kept
+
+
+def test_due_jobs_follow_each_jobs_own_interval() -> None:
+    everything = jobs.due_jobs({}, 0.0)
+    assert [j.name for j in everything] == jobs.names()  # all at start
+    next_at = {j.name: (120.0 if j.every_minutes else 3600.0) for j in jobs.JOBS}
+    assert jobs.due_jobs(next_at, 60.0) == []
+    assert [j.name for j in jobs.due_jobs(next_at, 200.0)] == ["open_files"]
+    assert len(jobs.due_jobs(next_at, 3600.0)) == len(jobs.JOBS)

@@ -12,6 +12,7 @@ import importlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,9 @@ class Job:
     name: str
     label: str  # 中文: what it does
     target: str  # "module:function", called as fn(ctx, actor)
+    # How often the scheduler runs it; None: every GOVDATA_JOBS_INTERVAL_MINUTES. A frequent job keeps a run
+    # record only when it did something or failed, so the job list is not flooded with idle runs.
+    every_minutes: float | None = None
 
 
 JOBS: tuple[Job, ...] = (
@@ -44,7 +48,12 @@ JOBS: tuple[Job, ...] = (
     Job("open_correction_sweep", "开放目录纠错逾期（OPEN-6）", "govdata.opendata.feedback:sweep"),
     Job("correction_sweep", "校核申请逾期转交、逾期答复（QUAL-1）", "govdata.quality.corrections:sweep"),
     Job("provider_contract_end", "服务商合同到期停用账号（SEC-7）", "govdata.org.providers:end_contracts"),
-    Job("open_files", "开放数据下载文件预生成（数据更新后）", "govdata.opendata.files:refresh"),
+    Job(
+        "open_files",
+        "开放数据下载文件预生成（数据更新后）",
+        "govdata.opendata.files:refresh",
+        every_minutes=2,
+    ),
     Job("pool_timeliness", "资源池未按周期更新（POOL-3）", "govdata.supervision.jobs:pool_timeliness"),
     Job("violation_detection", "违规事项检测（SUP-4）", "govdata.supervision.jobs:detection"),
     Job(
@@ -106,17 +115,23 @@ def run_jobs(factory: sessionmaker[Session], clock: Clock, only: str | None = No
     chosen = [job for job in JOBS if only is None or job.name == only]
     if not chosen:
         raise InvalidInput(f"没有名为“{only}”的任务；可用：{'、'.join(names())}")
-    return [run_one(factory, clock, job) for job in chosen]
+    return [run for job in chosen if (run := run_one(factory, clock, job)) is not None]
 
 
-def run_one(factory: sessionmaker[Session], clock: Clock, job: Job) -> JobRun:
+def run_one(
+    factory: sessionmaker[Session], clock: Clock, job: Job, *, keep_idle: bool = True
+) -> JobRun | None:
+    """Run one job in its own transaction and keep its run record (not an idle one when `keep_idle` is off)."""
     started = clock.now()
     fields: dict[str, Any]
     try:
         with factory() as session:
             ctx = Ctx(session=session, clock=clock)
-            result = _resolve(job.target)(ctx, system_actor(f"job:{job.name}"))
-            fields = {"outcome": "ok", "counts": json.dumps(counts_of(result), ensure_ascii=False)}
+            counts = counts_of(_resolve(job.target)(ctx, system_actor(f"job:{job.name}")))
+            if not keep_idle and not any(counts.values()):
+                session.commit()
+                return None
+            fields = {"outcome": "ok", "counts": json.dumps(counts, ensure_ascii=False)}
             run_id = _store(session, job, started, clock, fields)
     except Exception as exc:  # one job's failure must not stop the others
         log.exception("job %s failed", job.name)
@@ -153,8 +168,14 @@ def last_runs(runs: list[JobRun]) -> dict[str, JobRun]:
     return latest
 
 
+def due_jobs(next_at: dict[str, float], now: float) -> list[Job]:
+    """The jobs whose time has come, in registry order."""
+    return [job for job in JOBS if next_at.get(job.name, 0.0) <= now]
+
+
 class Scheduler:
-    """A daemon thread that runs all jobs every `interval_minutes` (first run right away) until stopped."""
+    """A daemon thread that runs each job every `interval_minutes`, or every `Job.every_minutes` where a job
+    sets it (all of them right away at start), until stopped."""
 
     def __init__(self, factory: sessionmaker[Session], clock: Clock, interval_minutes: float) -> None:
         self.factory, self.clock, self.interval = factory, clock, interval_minutes * 60
@@ -168,12 +189,18 @@ class Scheduler:
         self.stopped.set()
 
     def _loop(self) -> None:
+        next_at: dict[str, float] = {}
         while not self.stopped.is_set():
-            try:
-                run_jobs(self.factory, self.clock)
-            except Exception:  # never let the scheduler die
-                log.exception("scheduled jobs failed")
-            self.stopped.wait(self.interval)
+            for job in due_jobs(next_at, time.monotonic()):
+                if self.stopped.is_set():
+                    return
+                try:
+                    run_one(self.factory, self.clock, job, keep_idle=job.every_minutes is None)
+                except Exception:  # never let the scheduler die
+                    log.exception("scheduled job %s failed", job.name)
+                every = job.every_minutes * 60 if job.every_minutes else self.interval
+                next_at[job.name] = time.monotonic() + every
+            self.stopped.wait(max(0.0, min(next_at.values(), default=0.0) - time.monotonic()))
 
 
 def start_scheduler(factory: sessionmaker[Session], clock: Clock) -> Scheduler | None:
