@@ -141,11 +141,29 @@ def _selected(table: Table, cols: Columns, dialect: str) -> tuple[list[Any], set
 
 @dataclass(frozen=True)
 class _Reader:
-    """The keyset statement of a listing's pool, built once per download, and the fields Python still masks."""
+    """The keyset statement of a listing's pool, built once per download, the fields Python still masks, and
+    the decimal fields it writes plainly."""
 
     table: Table
     stmt: Any
     in_python: set[str]
+    decimals: set[str]
+
+
+def plain_decimal(value: object) -> object:
+    """A decimal as people write it, 1200 and 1200.5, not with the pool's ten places (1200.0000000000); text,
+    so no reader turns it into a float. PostgreSQL's COPY writes the same (`trim_scale`, sqlmask.text_of)."""
+    if isinstance(value, decimal.Decimal):
+        return format(value.normalize(), "f") if value.is_finite() else str(value)
+    return value
+
+
+def _decimals(cols: Columns, present: Any) -> set[str]:
+    return {
+        f
+        for f in cols.fields
+        if cols.types[f] == "decimal" and cols.rules[f] is MaskRule.NONE and f in present
+    }
 
 
 def _reader(ctx: Ctx, listing: OpenListing, cols: Columns) -> _Reader | None:
@@ -153,16 +171,26 @@ def _reader(ctx: Ctx, listing: OpenListing, cols: Columns) -> _Reader | None:
     if table is None:
         return None
     selected, in_python = _selected(table, cols, ctx.session.get_bind().dialect.name)
-    return _Reader(table, select(table.c[ROW_ID], *selected).order_by(table.c[ROW_ID]), in_python)
+    stmt = select(table.c[ROW_ID], *selected).order_by(table.c[ROW_ID])
+    return _Reader(table, stmt, in_python, _decimals(cols, table.c))
 
 
-def _rows(cols: Columns, raw: Sequence[Any], in_python: set[str]) -> list[list[object]]:
+def _column(
+    cols: Columns, field: str, values: list[Any], in_python: set[str], decimals: set[str]
+) -> list[Any]:
+    if field in in_python:
+        return cols.masker.column(field, values)
+    if field in decimals:
+        return [plain_decimal(v) for v in values]
+    return values
+
+
+def _rows(cols: Columns, raw: Sequence[Any], in_python: set[str], decimals: set[str]) -> list[list[object]]:
     """Rows after the row id, in `cols.fields` order, with the fields in `in_python` masked here."""
-    if not in_python:
+    if not in_python and not decimals:
         return [list(r[1:]) for r in raw]
     columns = [
-        cols.masker.column(f, [r[n + 1] for r in raw]) if f in in_python else [r[n + 1] for r in raw]
-        for n, f in enumerate(cols.fields)
+        _column(cols, f, [r[n + 1] for r in raw], in_python, decimals) for n, f in enumerate(cols.fields)
     ]
     return [list(values) for values in zip(*columns, strict=True)] if columns else [[] for _ in raw]
 
@@ -173,7 +201,7 @@ def _read(
     raw = ctx.session.execute(reader.stmt.where(reader.table.c[ROW_ID] > after).limit(limit)).all()
     if not raw:
         return [], None
-    return _rows(cols, raw, reader.in_python), raw[-1][0]
+    return _rows(cols, raw, reader.in_python, reader.decimals), raw[-1][0]
 
 
 def page(
@@ -251,7 +279,11 @@ def offset_page(
     total = int(ctx.session.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
     stmt = select(table.c[ROW_ID], *[table.c[f] for f in present]).where(*where).order_by(table.c[ROW_ID])
     raw = ctx.session.execute(stmt.offset(offset).limit(limit)).all() if limit > 0 else []
-    masked = {f: cols.masker.column(f, [r[n + 1] for r in raw]) for n, f in enumerate(present)}
+    decimals = _decimals(cols, table.c)
+    masked = {
+        f: _column(cols, f, [r[n + 1] for r in raw], set(cols.fields) - decimals, decimals)
+        for n, f in enumerate(present)
+    }
     empty = [None] * len(raw)
     columns = [masked.get(f, empty) for f in cols.fields]
     rows = [list(values) for values in zip(*columns, strict=True)] if columns else [[] for _ in raw]

@@ -40,7 +40,7 @@ from govdata.sharing.masking import MaskRule
 log = logging.getLogger(__name__)
 
 KEPT = ("csv", "json")  # XLSX's citation sheet sits inside the zip: it is streamed each time
-LAYOUT = 1  # bump when the bytes a body holds change for the same data (then every kept file is renamed)
+LAYOUT = 2  # bump when the bytes a body holds change for the same data (then every kept file is renamed)
 BLOCK = 1 << 20
 
 
