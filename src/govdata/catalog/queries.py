@@ -304,7 +304,8 @@ class Dashboard:
         return [i for i in self.items if i.due is not None and i.due.overdue]
 
 
-def _due(ctx: Ctx, due: dt.date | None) -> DueInfo | None:
+def due_of(ctx: Ctx, due: dt.date | None) -> DueInfo | None:
+    """A work item's due date as the lists show it (none when the item has no time limit)."""
     return due_info(ctx.calendar, due, ctx.clock.today()) if due else None
 
 
@@ -329,7 +330,7 @@ def pending_work(ctx: Ctx, actor: Actor) -> Dashboard:
                 VersionState.SUBMITTED: "等待主管部门审核",
             }[ver.state]
             board.items.append(
-                WorkItem(kind, ver.name, f"/catalog/{res.id}", _due(ctx, ver.review_due), res.code)
+                WorkItem(kind, ver.name, f"/catalog/{res.id}", due_of(ctx, ver.review_due), res.code)
             )
         for trig, res in s.execute(
             select(ChangeTrigger, r)
@@ -344,19 +345,19 @@ def pending_work(ctx: Ctx, actor: Actor) -> Dashboard:
                 else ("更新待报送", trig.report_due)
             )
             board.items.append(
-                WorkItem(label, trig.description, f"/catalog/{res.id}", _due(ctx, due), res.code)
+                WorkItem(label, trig.description, f"/catalog/{res.id}", due_of(ctx, due), res.code)
             )
         for demand in s.execute(
             select(Demand).where(Demand.org_id == actor.org_id, Demand.state == DemandState.OPEN)
         ).scalars():
-            board.items.append(WorkItem("需求待答复", demand.title, "/demands", _due(ctx, demand.due_date)))
+            board.items.append(WorkItem("需求待答复", demand.title, "/demands", due_of(ctx, demand.due_date)))
     if actor.is_authority and actor.region_path and Permission.CATALOG_REVIEW in actor.permissions:
         in_scope = r.region_path.startswith(actor.region_path, autoescape=True)
         for ver, res in s.execute(
             select(v, r).join(r, r.head_version_id == v.id).where(in_scope, v.state == VersionState.SUBMITTED)
         ).all():
             board.items.append(
-                WorkItem("目录待审核", ver.name, f"/review/{res.id}", _due(ctx, ver.review_due), res.org.name)
+                WorkItem("目录待审核", ver.name, f"/review/{res.id}", due_of(ctx, ver.review_due), res.org.name)
             )
         for ver, res in s.execute(
             select(v, r).join(r, r.head_version_id == v.id).where(in_scope, v.state == VersionState.APPROVED)
@@ -372,7 +373,7 @@ def pending_work(ctx: Ctx, actor: Actor) -> Dashboard:
                     "补充目录待备案",
                     filing.version.name,
                     "/filings",
-                    _due(ctx, filing.due_date),
+                    due_of(ctx, filing.due_date),
                     filing.resource.org.name,
                 )
             )
@@ -383,7 +384,7 @@ def pending_work(ctx: Ctx, actor: Actor) -> Dashboard:
             )
         ).scalars():
             board.items.append(
-                WorkItem("需求待答复", demand.title, "/demands", _due(ctx, demand.due_date), demand.org.name)
+                WorkItem("需求待答复", demand.title, "/demands", due_of(ctx, demand.due_date), demand.org.name)
             )
         for trig, res in s.execute(
             select(ChangeTrigger, r)
@@ -397,7 +398,7 @@ def pending_work(ctx: Ctx, actor: Actor) -> Dashboard:
                         "部门目录更新逾期",
                         trig.description,
                         f"/catalog/{res.id}",
-                        _due(ctx, due),
+                        due_of(ctx, due),
                         res.org.name,
                     )
                 )
@@ -425,7 +426,7 @@ def review_queue(ctx: Ctx, actor: Actor) -> list[tuple[Resource, ResourceVersion
     if not actor.is_system:
         stmt = stmt.where(r.region_path.startswith(actor.region_path or "-", autoescape=True))
     rows = ctx.session.execute(stmt.order_by(v.review_due, v.id)).all()
-    return [(res, ver, _due(ctx, ver.review_due)) for res, ver in rows]
+    return [(res, ver, due_of(ctx, ver.review_due)) for res, ver in rows]
 
 
 def triggers_of(session: Session, resource_id: int) -> list[ChangeTrigger]:

@@ -3,16 +3,14 @@ entries a department could still list, one listing with its history, and the ope
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from govdata.authz import Actor, Permission, can, in_jurisdiction, require
 from govdata.catalog.models import OpenType, Resource, ResourceVersion
-from govdata.catalog.queries import WorkItem
+from govdata.catalog.queries import WorkItem, due_of
 from govdata.context import Ctx
-from govdata.deadlines import DueInfo, due_info
 from govdata.errors import Forbidden
 from govdata.opendata.models import (
     ApplicationState,
@@ -102,17 +100,13 @@ def retrievals_of_user(ctx: Ctx, user_id: int, limit: int = 50) -> list[Retrieva
     )
 
 
-def _due(ctx: Ctx, date: dt.date | None) -> DueInfo | None:
-    return due_info(ctx.calendar, date, ctx.clock.today()) if date is not None else None
-
-
 def work_items(ctx: Ctx, actor: Actor) -> list[WorkItem]:
     """Open listings to review (the authority), conditional-open applications and catalog corrections to answer
     (the providing department), each with its due date."""
     items = []
     if can(actor, Permission.OPEN_REVIEW) and actor.region_path:
         items += [
-            WorkItem("开放清单待审核", x.title, f"/open/manage/listings/{x.id}", _due(ctx, x.review_due))
+            WorkItem("开放清单待审核", x.title, f"/open/manage/listings/{x.id}", due_of(ctx, x.review_due))
             for x in review_queue(ctx, actor)
         ]
     if can(actor, Permission.OPEN_ANSWER) and actor.org_id is not None:
@@ -129,7 +123,7 @@ def work_items(ctx: Ctx, actor: Actor) -> list[WorkItem]:
                 "开放申请待答复",
                 f"{title}（申请 {a.id}）",
                 f"/open/applications/{a.id}",
-                _due(ctx, a.due_date),
+                due_of(ctx, a.due_date),
             )
             for a, title in applications
         ]
@@ -143,7 +137,7 @@ def work_items(ctx: Ctx, actor: Actor) -> list[WorkItem]:
                 "开放目录纠错待答复",
                 f"{title}（纠错 {c.id}）",
                 f"/open/corrections/{c.id}",
-                _due(ctx, c.due_date),
+                due_of(ctx, c.due_date),
             )
             for c, title in corrections
         ]

@@ -19,9 +19,9 @@ from sqlalchemy import or_, select
 from govdata.audit.service import record, record_late_once
 from govdata.authz import Actor, Permission, can, in_jurisdiction, require, system_actor
 from govdata.catalog.models import Resource
-from govdata.catalog.queries import WorkItem
+from govdata.catalog.queries import WorkItem, due_of
 from govdata.context import Ctx
-from govdata.deadlines import due_info, is_overdue
+from govdata.deadlines import is_overdue
 from govdata.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from govdata.org.models import Organization, OrgKind, User
 from govdata.pool import amend
@@ -342,7 +342,7 @@ def pending_rows(ctx: Ctx, subject_id: str) -> dict[tuple[int, int], CorrectionR
 
 def work_items(ctx: Ctx, actor: Actor) -> list[WorkItem]:
     """The dashboard's share of corrections: to answer (the collecting department), to forward (the authority)."""
-    today, items = ctx.clock.today(), []
+    items = []
     if can(actor, Permission.CORRECTION_ANSWER) and actor.org_id is not None:
         for req in ctx.session.scalars(
             select(CorrectionRequest)
@@ -350,7 +350,7 @@ def work_items(ctx: Ctx, actor: Actor) -> list[WorkItem]:
             .order_by(CorrectionRequest.due_date)
         ):
             items.append(WorkItem("校核申请待答复", f"校核申请 {req.id}（{req.item_label or KIND_LABELS[req.kind]}）",
-                                  f"/corrections/{req.id}", due_info(ctx.calendar, req.due_date, today)))  # fmt: skip
+                                  f"/corrections/{req.id}", due_of(ctx, req.due_date)))  # fmt: skip
     if can(actor, Permission.CORRECTION_FORWARD) and actor.region_path:
         for req in ctx.session.scalars(
             select(CorrectionRequest).where(
@@ -358,6 +358,6 @@ def work_items(ctx: Ctx, actor: Actor) -> list[WorkItem]:
                 CorrectionRequest.region_path.startswith(actor.region_path, autoescape=True),
             )
         ):
-            due = due_info(ctx.calendar, req.forward_due, today) if req.forward_due else None
-            items.append(WorkItem("校核申请待转交", f"校核申请 {req.id}", f"/corrections/{req.id}", due))
+            items.append(WorkItem("校核申请待转交", f"校核申请 {req.id}", f"/corrections/{req.id}",
+                                  due_of(ctx, req.forward_due)))  # fmt: skip
     return items

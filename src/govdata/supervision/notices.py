@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from govdata.audit.service import record
 from govdata.authz import Actor, Permission, can, require, system_actor
-from govdata.catalog.queries import WorkItem
+from govdata.catalog.queries import WorkItem, due_of
 from govdata.context import Ctx
-from govdata.deadlines import due_info, is_overdue
+from govdata.deadlines import is_overdue
 from govdata.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from govdata.profiles.schema import Limit
 from govdata.supervision.models import (
@@ -230,7 +230,7 @@ def escalate_overdue(ctx: Ctx, actor: Actor | None = None) -> list[Rectification
 
 def work_items(ctx: Ctx, actor: Actor) -> list[WorkItem]:
     """The dashboard's share of rectification: notices to answer (the department), answers to review."""
-    today, items = ctx.clock.today(), []
+    items = []
     if can(actor, Permission.RECTIFY) and actor.org_id is not None:
         for notice in ctx.session.scalars(
             select(RectificationNotice).where(
@@ -238,7 +238,7 @@ def work_items(ctx: Ctx, actor: Actor) -> list[WorkItem]:
             )
         ):
             items.append(WorkItem("整改通知待答复", f"整改通知 {notice.id}", f"/supervision/notices/{notice.id}",
-                                  due_info(ctx.calendar, notice.deadline, today)))  # fmt: skip
+                                  due_of(ctx, notice.deadline)))  # fmt: skip
     if can(actor, Permission.SUPERVISE) and actor.region_path:
         for notice in ctx.session.scalars(
             select(RectificationNotice).where(
