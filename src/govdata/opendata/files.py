@@ -23,7 +23,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -194,28 +194,32 @@ def payload(
 ) -> data.Payload:
     """The download of a CSV or JSON file: from the kept file when its fingerprint matches, else generated (by
     PostgreSQL's COPY where the listing allows it) and kept on the way out."""
-    key = fingerprint(ctx, listing, cols, fmt) if store is not None else None
-    kept = store.find(listing.id, key, fmt) if store is not None and key is not None else None
     head = data.csv_head(cols, cite) if fmt == "csv" else data.json_head(cols, cite)
     tail = b"" if fmt == "csv" else data.JSON_TAIL
-    if store is not None and kept is not None:
-        return data.Payload(head, store.send(kept), tail)
-    generated = _generated(ctx, listing, cols, fmt, head, tail)
+    key = fingerprint(ctx, listing, cols, fmt) if store is not None else None
     if store is None or key is None:
-        return generated
-    body = store.keep(listing.id, key, fmt, generated.body, lambda: fingerprint(ctx, listing, cols, fmt))
-    return replace(generated, body=body)
+        return data.Payload(head, _generated(ctx, listing, cols, fmt), tail)
+    kept = store.find(listing.id, key, fmt)
+    if kept is not None:
+        return data.Payload(head, store.send(kept), tail)
+    return data.Payload(head, _keep(ctx, store, listing, cols, fmt, key), tail)
 
 
-def _generated(
-    ctx: Ctx, listing: OpenListing, cols: data.Columns, fmt: str, head: bytes, tail: bytes
-) -> data.Payload:
+def _generated(ctx: Ctx, listing: OpenListing, cols: data.Columns, fmt: str) -> Iterator[tuple[bytes, int]]:
+    """The body read from the pool: PostgreSQL masks and writes the CSV itself where it can."""
     if fmt == "csv":
         sql = data.copy_sql(ctx, listing, cols)
-        if sql is not None:  # PostgreSQL masks and writes the CSV itself
-            return data.Payload(head, data.copy_body(ctx, sql))
-        return data.Payload(head, data.csv_body(data.batches(ctx, listing, cols)))
-    return data.Payload(head, data.json_records(cols, data.batches(ctx, listing, cols)), tail)
+        if sql is not None:
+            return data.copy_body(ctx, sql)
+        return data.csv_body(data.batches(ctx, listing, cols))
+    return data.json_records(cols, data.batches(ctx, listing, cols))
+
+
+def _keep(
+    ctx: Ctx, store: FileStore, listing: OpenListing, cols: data.Columns, fmt: str, key: str
+) -> Iterator[tuple[bytes, int]]:
+    body = _generated(ctx, listing, cols, fmt)
+    return store.keep(listing.id, key, fmt, body, lambda: fingerprint(ctx, listing, cols, fmt))
 
 
 def refresh(ctx: Ctx, actor: Actor, store: FileStore | None = None) -> dict[str, int]:
@@ -242,8 +246,7 @@ def refresh(ctx: Ctx, actor: Actor, store: FileStore | None = None) -> dict[str,
             key = fingerprint(ctx, listing, cols, fmt)
             if key is None or store.find(listing.id, key, fmt) is not None:
                 continue
-            body = _generated(ctx, listing, cols, fmt, b"", b"").body
-            for _ in store.keep(listing.id, key, fmt, body, lambda: fingerprint(ctx, listing, cols, fmt)):  # noqa: B023
+            for _ in _keep(ctx, store, listing, cols, fmt, key):
                 pass
             written += store.find(listing.id, key, fmt) is not None
     return {"written": written, "removed": removed}
