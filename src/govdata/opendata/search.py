@@ -138,14 +138,19 @@ def _active(query: Query) -> set[str]:
     return {name for name, values in chosen.items() if values}
 
 
+def _value(v: object) -> str:
+    """An enum's stored value (the ORM gives members, the cube plain strings)."""
+    return str(getattr(v, "value", v))
+
+
 def _tally(rows: Sequence[Any]) -> dict[str, Counter[str]]:
     """Facet counts from rows grouped by every facet column at once (the sixth column is the count)."""
     out: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
     for org_id, domain, open_type, cycle, formats, n, *_ in rows:
         out["org"][str(org_id)] += n
         out["domain"][domain] += n
-        out["open_type"][getattr(open_type, "value", open_type)] += n
-        out["update_cycle"][getattr(cycle, "value", cycle)] += n
+        out["open_type"][_value(open_type)] += n
+        out["update_cycle"][_value(cycle)] += n
         for fmt in (formats or "").split(","):
             if fmt:
                 out["format"][fmt] += n
@@ -158,10 +163,6 @@ def _grouped(session: Session, where: list[ColumnElement[bool]]) -> Sequence[Any
 
 def _top(counts: Counter[str], limit: int) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda c: (-c[1], c[0]))[:limit]
-
-
-def _value(v: object) -> str:
-    return str(getattr(v, "value", v))
 
 
 class Cube:
