@@ -280,9 +280,9 @@ def offset_page(
     stmt = select(table.c[ROW_ID], *[table.c[f] for f in present]).where(*where).order_by(table.c[ROW_ID])
     raw = ctx.session.execute(stmt.offset(offset).limit(limit)).all() if limit > 0 else []
     decimals = _decimals(cols, table.c)
+    by_masker = set(cols.fields) - decimals  # every other item goes through the masker, kept ones unchanged
     masked = {
-        f: _column(cols, f, [r[n + 1] for r in raw], set(cols.fields) - decimals, decimals)
-        for n, f in enumerate(present)
+        f: _column(cols, f, [r[n + 1] for r in raw], by_masker, decimals) for n, f in enumerate(present)
     }
     empty = [None] * len(raw)
     columns = [masked.get(f, empty) for f in cols.fields]
