@@ -18,9 +18,12 @@ from starlette.responses import Response
 from govdata.authz import Actor
 from govdata.clock import CHINA_TZ
 from govdata.context import Ctx
-from govdata.errors import DomainError, Forbidden, InvalidInput, Unauthenticated
+from govdata.errors import Conflict, DomainError, Forbidden, InvalidInput, InvalidTransition, Unauthenticated
 from govdata.org import service as org_service
 from govdata.validation import validation_message
+
+# What a form page shows back beside the kept input (422/409); anything else is an error page.
+FORM_ERRORS = (InvalidInput, Conflict, InvalidTransition)
 
 SESSION_COOKIE = "govdata_session"
 TEMPLATES_DIR = Path(__file__).parent / "templates"

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from govdata.audit.service import sm3_hex
 from govdata.authz import Actor, Permission, can
 from govdata.context import Ctx
-from govdata.errors import Conflict, DomainError, Forbidden, InvalidInput, InvalidTransition
+from govdata.errors import DomainError, Forbidden, InvalidInput
 from govdata.opendata import agreements, applications, sandbox
 from govdata.opendata.applications import (
     AnswerIn,
@@ -34,12 +34,20 @@ from govdata.opendata.service import get_listing
 from govdata.opendata.workflow import FORMAT_LABELS, OPEN_TYPE_LABELS, TREATMENT_LABELS
 from govdata.org.models import Role
 from govdata.profiles.schema import Limit
-from govdata.web_support import CtxDep, PageActor, Posted, check_csrf, parse_form, redirect_with, render
+from govdata.web_support import (
+    FORM_ERRORS,
+    CtxDep,
+    PageActor,
+    Posted,
+    check_csrf,
+    parse_form,
+    redirect_with,
+    render,
+)
 from govdata.web_support import form_text as _text
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(check_csrf)
-FORM_ERRORS = (InvalidInput, Conflict, InvalidTransition)
 S = ApplicationState
 
 LABELS = {

@@ -15,17 +15,15 @@ from starlette.responses import Response
 from govdata.audit.queries import list_events
 from govdata.authz import system_actor
 from govdata.context import Ctx
-from govdata.errors import Conflict, InvalidInput, InvalidTransition
 from govdata.opendata.workflow import OPEN_TYPE_LABELS
 from govdata.profiles.schema import Limit
+from govdata.web_support import FORM_ERRORS as FORM_ERRORS  # re-exported for the domain's pages
 from govdata.web_support import Posted as Posted  # re-exported for the domain's pages
 from govdata.web_support import check_csrf, form_text, parse_form, redirect_with, render
 
 text = form_text  # the name the domain's pages use
 
 Csrf = Depends(check_csrf)
-# Errors a form can cause: shown on the page with what was typed, after the transaction is rolled back.
-FORM_ERRORS = (InvalidInput, Conflict, InvalidTransition)
 LABELS = {
     "reason": "理由",
     "note": "说明",

@@ -13,10 +13,10 @@ from starlette.responses import Response
 
 from govdata.authz import Actor
 from govdata.context import Ctx
-from govdata.errors import Conflict, InvalidInput, InvalidTransition
 from govdata.org import providers
 from govdata.org.models import CONTRACT_STATE_LABELS, DESTRUCTION_METHOD_LABELS, ContractState
 from govdata.web_support import (
+    FORM_ERRORS,
     CtxDep,
     PageActor,
     Posted,
@@ -29,7 +29,6 @@ from govdata.web_support import (
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(check_csrf)
-FORM_ERRORS = (InvalidInput, Conflict, InvalidTransition)
 LABELS = {
     "name": "单位名称",
     "uscc": "统一社会信用代码",

@@ -21,20 +21,19 @@ from starlette.responses import Response
 from govdata.authz import Actor, Permission
 from govdata.catalog.models import DataItem, Resource, ResourceVersion
 from govdata.context import Ctx
-from govdata.errors import Conflict, DomainError, InvalidInput, InvalidTransition
+from govdata.errors import DomainError, InvalidInput
 from govdata.org import service as org_service
 from govdata.profiles.schema import Limit
 from govdata.sharing import masking
 from govdata.sharing.workflow import FILTER_OP_LABELS, FilterOp, parse_filter
 from govdata.textguard import check_text
 from govdata.validation import validation_message
+from govdata.web_support import FORM_ERRORS as FORM_ERRORS  # re-exported for the domain's pages
 from govdata.web_support import Posted as Posted  # re-exported for the domain's pages
 from govdata.web_support import form_text, render
 
 text = form_text  # the name the domain's pages use
 
-# Errors that a form can cause: shown on the page with what was typed, after the transaction is rolled back.
-FORM_ERRORS = (InvalidInput, Conflict, InvalidTransition)
 SCOPE_ROWS = 3
 _SPLIT = re.compile(r"[、,，;；\n]+")
 

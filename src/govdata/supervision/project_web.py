@@ -12,11 +12,12 @@ from starlette.responses import Response
 
 from govdata.authz import Actor, Permission, can
 from govdata.context import Ctx
-from govdata.errors import Conflict, DomainError, Forbidden, InvalidInput, InvalidTransition, NotFound
+from govdata.errors import DomainError, Forbidden, InvalidInput, NotFound
 from govdata.org.service import org_names
 from govdata.supervision import projects
 from govdata.supervision.project_models import EntryRole, Project, ProjectState
 from govdata.supervision.projects import EntryLinkIn, ProjectIn
+from govdata.web_support import FORM_ERRORS as SHOWN_ERRORS
 from govdata.web_support import (
     CtxDep,
     PageActor,
@@ -30,7 +31,7 @@ from govdata.web_support import (
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(check_csrf)
-FORM_ERRORS = (InvalidInput, Conflict, InvalidTransition, NotFound)
+FORM_ERRORS = (*SHOWN_ERRORS, NotFound)  # a project or asset chosen on the form may be gone
 LABELS = {
     "name": "项目名称",
     "code": "项目编号",

@@ -15,12 +15,13 @@ from starlette.responses import Response
 from govdata.authz import Actor, Permission, can, require
 from govdata.context import Ctx
 from govdata.deadlines import due_info
-from govdata.errors import Conflict, InvalidInput, InvalidTransition
+from govdata.errors import InvalidInput
 from govdata.org.service import org_names
 from govdata.profiles.schema import Limit
 from govdata.supervision import evidence, jobs, notices, service, spotchecks
 from govdata.supervision.models import NoticeState, ViolationKind, ViolationState
 from govdata.web_support import (
+    FORM_ERRORS,
     CtxDep,
     PageActor,
     Posted,
@@ -33,7 +34,6 @@ from govdata.web_support import (
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(check_csrf)
-FORM_ERRORS = (InvalidInput, Conflict, InvalidTransition)
 LABELS = {
     "summary": "违规情形",
     "occurred_on": "发生日期",
