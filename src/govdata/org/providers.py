@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select, update
 from stdnum.cn import uscc
 
-from govdata.audit.models import AuditEvent
+from govdata.audit.queries import list_events
 from govdata.audit.service import record
 from govdata.authz import Actor, Permission, require, system_actor
 from govdata.context import Ctx
@@ -300,6 +300,9 @@ def end_contract(ctx: Ctx, actor: Actor, contract_id: int, data: EndIn) -> Provi
     return contract
 
 
+EXTEND_ACTION = "provider.contract.extend"
+
+
 def extend_contract(ctx: Ctx, actor: Actor, contract_id: int, data: ExtendIn) -> ProviderContract:
     """A renewed or supplemented contract moves the end date, and with it the end of every account still in use.
     Only before the end: once the end date has passed the accounts have stopped, and a new contract (with its own
@@ -320,7 +323,7 @@ def extend_contract(ctx: Ctx, actor: Actor, contract_id: int, data: ExtendIn) ->
         if link.disabled_at is None and link.user.account_end_date == old:
             link.user.account_end_date = data.end_date
             moved.append(link.user.username)
-    record(ctx, actor, "provider.contract.extend", "provider_contract", contract.id,
+    record(ctx, actor, EXTEND_ACTION, "provider_contract", contract.id,
            detail={"from": old, "to": data.end_date, "basis": data.basis.strip(), "accounts": moved})  # fmt: skip
     return contract
 
@@ -335,18 +338,13 @@ class Extension:
 
 
 def extensions_of(ctx: Ctx, contract_id: int) -> list[Extension]:
-    """The contract's renewals, from the audit log (the record that cannot be edited)."""
-    events = ctx.session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.action == "provider.contract.extend",
-            AuditEvent.object_type == "provider_contract",
-            AuditEvent.object_id == str(contract_id),
-        )
-        .order_by(AuditEvent.seq)
-    )
+    """The contract's renewals, read back from the audit events that record them (the record nobody can edit)."""
+    page = list_events(
+        ctx, system_actor("contract-renewals"), action=EXTEND_ACTION, object_type="provider_contract",
+        object_id=str(contract_id), size=1000,
+    )  # fmt: skip
     out = []
-    for event in events:
+    for event in sorted(page.items, key=lambda e: e.seq):
         detail = json.loads(event.detail or "{}")
         out.append(Extension(event.at, event.actor_name, str(detail.get("from", "")), str(detail.get("to", "")),
                              str(detail.get("basis", ""))))  # fmt: skip
