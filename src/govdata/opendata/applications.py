@@ -614,9 +614,14 @@ class Row:
 LIST_SCOPES = ("mine", "inbox", "jurisdiction")
 
 
-def list_applications(ctx: Ctx, actor: Actor, scope: str = "mine", *, limit: int = 500) -> list[Row]:
-    """Mine (an applicant's), the provider's inbox, or the authority's jurisdiction; newest first."""
+def list_applications(
+    ctx: Ctx, actor: Actor, scope: str = "mine", *, limit: int = 500, pending_only: bool = False
+) -> list[Row]:
+    """Mine (an applicant's), the provider's inbox, or the authority's jurisdiction; newest first; only those
+    still waiting for an answer with `pending_only` (the work list: none lost behind newer answered ones)."""
     stmt = select(OpenApplication).order_by(OpenApplication.id.desc()).limit(limit)
+    if pending_only:
+        stmt = stmt.where(OpenApplication.state == S.PENDING)
     if scope == "inbox":
         require(actor, Permission.OPEN_ANSWER)
         stmt = stmt.where(OpenApplication.provider_org_id == actor.org_id)

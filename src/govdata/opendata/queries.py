@@ -12,15 +12,8 @@ from govdata.catalog.models import OpenType, Resource, ResourceVersion
 from govdata.catalog.queries import WorkItem, due_of
 from govdata.context import Ctx
 from govdata.errors import Forbidden
-from govdata.opendata.models import (
-    ApplicationState,
-    CatalogCorrection,
-    ListingState,
-    ListingStep,
-    OpenApplication,
-    OpenListing,
-    Retrieval,
-)
+from govdata.opendata import applications, feedback
+from govdata.opendata.models import ListingState, ListingStep, OpenListing, Retrieval
 from govdata.opendata.service import get_listing
 
 
@@ -110,35 +103,16 @@ def work_items(ctx: Ctx, actor: Actor) -> list[WorkItem]:
             for x in review_queue(ctx, actor)
         ]
     if can(actor, Permission.OPEN_ANSWER) and actor.org_id is not None:
-        applications = ctx.session.execute(
-            select(OpenApplication, OpenListing.title)
-            .join(OpenListing, OpenListing.id == OpenApplication.listing_id)
-            .where(
-                OpenApplication.provider_org_id == actor.org_id,
-                OpenApplication.state == ApplicationState.PENDING,
-            )
-        ).all()
+        # the provider's inboxes, as their pages show them: what is still to answer
         items += [
-            WorkItem(
-                "开放申请待答复",
-                f"{title}（申请 {a.id}）",
-                f"/open/applications/{a.id}",
-                due_of(ctx, a.due_date),
-            )
-            for a, title in applications
-        ]
-        corrections = ctx.session.execute(
-            select(CatalogCorrection, OpenListing.title)
-            .join(OpenListing, OpenListing.id == CatalogCorrection.listing_id)
-            .where(OpenListing.org_id == actor.org_id, CatalogCorrection.state == "pending")
-        ).all()
+            WorkItem("开放申请待答复", f"{r.application.listing.title}（申请 {r.application.id}）",
+                     f"/open/applications/{r.application.id}", r.due)
+            for r in applications.list_applications(ctx, actor, "inbox", pending_only=True)
+        ]  # fmt: skip
         items += [
-            WorkItem(
-                "开放目录纠错待答复",
-                f"{title}（纠错 {c.id}）",
-                f"/open/corrections/{c.id}",
-                due_of(ctx, c.due_date),
-            )
-            for c, title in corrections
-        ]
+            WorkItem("开放目录纠错待答复", f"{c.listing.title}（纠错 {c.id}）", f"/open/corrections/{c.id}",
+                     due_of(ctx, c.due_date))
+            for c in feedback.correction_inbox(ctx, actor)
+            if c.state == feedback.PENDING
+        ]  # fmt: skip
     return items
