@@ -141,6 +141,11 @@ def _day_after(due: dt.date) -> dt.date:
     return due + dt.timedelta(days=1)
 
 
+def _late(due: dt.date, done: dt.date | None, pending: bool, today: dt.date) -> bool:
+    """Done after the due date, or still pending past it."""
+    return (done is not None and done > due) or (pending and is_overdue(due, today))
+
+
 def _local(at: dt.datetime) -> dt.date:
     return at.astimezone(CHINA_TZ).date()
 
@@ -207,8 +212,7 @@ def catalog_late(ctx: Ctx, w: Writer) -> None:
             pending = trig.state == TriggerState.UPDATED
             steps.append(("report", "报送主管部门", trig.report_due, trig.reported_on, pending))
         for step, label, due, done, pending in steps:
-            late = (done is not None and done > due) or (pending and is_overdue(due, today))
-            if not late:
+            if not _late(due, done, pending, today):
                 continue
             w.add(
                 ViolationKind.CATALOG_UPDATE_LATE,
@@ -231,7 +235,7 @@ def catalog_late(ctx: Ctx, w: Writer) -> None:
         assert due is not None
         reviewed = _local(version.reviewed_at) if version.reviewed_at else None
         waiting = version.state == VersionState.SUBMITTED
-        if not ((reviewed is not None and reviewed > due) or (waiting and is_overdue(due, today))):
+        if not _late(due, reviewed, waiting, today):
             continue
         w.add(
             ViolationKind.CATALOG_REVIEW_LATE,
@@ -258,7 +262,7 @@ def open_review_late(ctx: Ctx, w: Writer) -> None:
         assert due is not None
         waiting = listing.state == ListingState.SUBMITTED
         reviewed = None if waiting or listing.reviewed_at is None else _local(listing.reviewed_at)
-        if not ((reviewed is not None and reviewed > due) or (waiting and is_overdue(due, today))):
+        if not _late(due, reviewed, waiting, today):
             continue
         w.add(
             ViolationKind.OPEN_REVIEW_LATE,
