@@ -277,7 +277,105 @@ def test_a_failure_at_the_end_of_a_first_load_leaves_the_pool_empty_and_indexed(
     assert rows(ctx, pool) == []
     from sqlalchemy import inspect
 
-    indexes = {ix["name"] for ix in inspect(ctx.session.connection()).get_indexes(pool.table_name)}
+    inspector = inspect(ctx.session.connection())
+    indexes = {ix["name"] for ix in inspector.get_indexes(pool.table_name)}
     assert f"ux_{pool.table_name}_key" in indexes and f"ix_{pool.table_name}__subject_id" in indexes
+    assert inspector.get_pk_constraint(pool.table_name)["constrained_columns"] == ["_row_id"]
     batch = service.load_file(ctx, world.actor("gongan_officer"), entry, csv_file(tmp_path, GOOD))
     assert batch.rows_loaded == 2
+
+
+TYPED_ITEMS = [
+    {
+        "name": "公民身份号码",
+        "field_name": "id_number",
+        "data_type": "string",
+        "length": 18,
+        "identifier_kind": "person",
+        "sensitivity": 3,
+        "required": True,
+    },
+    {"name": "备注", "field_name": "note", "data_type": "string", "length": 100, "sensitivity": 1},
+    {"name": "出生日期", "field_name": "birth_date", "data_type": "date", "sensitivity": 2},
+    {"name": "更新时间", "field_name": "seen_at", "data_type": "datetime", "sensitivity": 1},
+    {"name": "身高", "field_name": "height", "data_type": "integer", "sensitivity": 1},
+    {"name": "金额", "field_name": "amount", "data_type": "decimal", "sensitivity": 1},
+    {"name": "是否残疾", "field_name": "disabled", "data_type": "boolean", "sensitivity": 1},
+]
+TYPED_ROWS = [
+    # every spelling the validator lets through, edges of each type, and values the server must round
+    ("11010519491231002X", '"含,逗号"', "0001-01-01", "1900-01-01 00:00:00", "0", "0", "是"),
+    (
+        "513221199007150324",
+        '"引号""内"""',
+        "9999-12-31",
+        "2024-02-29 23:59:59",
+        "-9223372036854775808",
+        "-0.5",
+        "否",
+    ),
+    ("110101199003074477", "", "1969-12-31", "1969-12-31 23:59:59", "9223372036854775807", "12.", "true"),
+    ("110101199003071719", "\\N", "2000-01-01", "", "", ".25", ""),
+    ("110101199003072092", "NULL", "", "2000-01-01 00:00:00", "+42", "99999999.9999999999", "0"),
+    (
+        "110101199003075533",
+        "藏文 བོད་ཡིག 彝文 ꆈꌠꁱꂷ",
+        "1990/7/15",
+        "2020-05-06 07:08:09",
+        "7",
+        "123456789.5",
+        "y",
+    ),
+    ("110101199003073714", "x", "1990-07-15", "", "", "1.123456789012", "n"),
+    ("110101199003076392", "x", "", "", "", "-98765432109876543210.123", "1"),
+    ("110101199003079032", "x", "", "", "", "1.00000000005", ""),
+    ("110101199003074418", "x", "", "", "", "-1.00000000005", ""),
+    ("110101199003077678", "x", "", "", "", "", ""),
+]
+
+
+def test_the_first_load_stores_exactly_what_the_staged_path_stores(
+    ctx: Ctx, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL an empty pool is filled by one binary COPY; its values and row hashes must be the staged
+    path's (text COPY into the stage, cast by the server), value for value."""
+    from govdata.pool import bulk
+
+    officer = world.actor("gongan_officer")
+    first = h.published(ctx, world, name="全类型信息（一）", items=TYPED_ITEMS).id
+    second = h.published(ctx, world, name="全类型信息（二）", items=TYPED_ITEMS).id
+    ctx.session.commit()
+    path = tmp_path / "typed.csv"
+    header = ",".join(item["name"] for item in TYPED_ITEMS)
+    path.write_text("\n".join([header, *(",".join(r) for r in TYPED_ROWS)]) + "\n", encoding="utf-8")
+
+    taken: list[str] = []
+    real_copy = bulk.copy_into_empty_pool
+
+    def spy(*args: Any, **kwargs: Any) -> bool:
+        taken.append("bulk")
+        return real_copy(*args, **kwargs)
+
+    monkeypatch.setattr(bulk, "copy_into_empty_pool", spy)
+    direct = service.load_file(ctx, officer, first, path)
+    assert taken == (["bulk"] if ctx.session.get_bind().dialect.name == "postgresql" else [])
+    monkeypatch.setattr(bulk, "applies", lambda *args: False)
+    staged = service.load_file(ctx, officer, second, path)
+    assert direct.rows_loaded == staged.rows_loaded == len(TYPED_ROWS), (direct.message, staged.message)
+
+    def stored(entry: int) -> list[tuple[Any, ...]]:
+        pool = queries.get_pool(ctx, officer, entry)
+        columns = "_subject_id, _row_hash, " + ", ".join(item["field_name"] for item in TYPED_ITEMS)
+        return [
+            tuple(r) for r in ctx.session.execute(text(f"SELECT {columns} FROM {pool.table_name} ORDER BY 1"))
+        ]
+
+    by_bulk, by_stage = stored(first), stored(second)
+    assert by_bulk == by_stage
+    if not taken:
+        return  # SQLite keeps decimals as given and has no bulk path
+    amounts = {r[0]: str(r[7]) for r in by_bulk}
+    assert amounts["110101199003073714"] == "1.1234567890"  # NUMERIC(38, 10) rounds, half away from zero
+    assert (amounts["110101199003079032"], amounts["110101199003074418"]) == ("1.0000000001", "-1.0000000001")
+    assert amounts["110101199003076392"] == "-98765432109876543210.1230000000"
+    assert amounts["11010519491231002X"] == "0E-10" and amounts["513221199007150324"] == "-0.5000000000"

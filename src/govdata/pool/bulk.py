@@ -12,22 +12,21 @@ bench/pool_load.py (variant "direct").
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
 from collections.abc import Callable
+from datetime import datetime
 from queue import Queue
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from govdata.catalog.models import DataType
-from govdata.pool import validate
+from govdata.pool import pgbinary, validate
 from govdata.pool.models import Pool, RejectPolicy
 from govdata.pool.readers import Reader
 from govdata.pool.spec import ROW_NUMBER, SUBJECT_ID, ColumnSpec, Reject
@@ -69,21 +68,20 @@ def row_hashes(rows: pa.Table, fields: list[str]) -> pa.Array:
     )
 
 
-def _secondary_indexes(conn: Connection, table: str) -> list[tuple[str, str, bool]]:
+def _indexes(conn: Connection, table: str) -> list[tuple[str, str, bool, bool]]:
+    """Name, the statement that makes it again, unique, and whether it is a constraint (the primary key)."""
     rows = conn.execute(
         text(
-            "SELECT c.relname, pg_get_indexdef(c.oid), x.indisunique FROM pg_index x "
-            "JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = CAST(:t AS regclass) AND NOT x.indisprimary"
+            "SELECT c.relname, CASE WHEN k.conname IS NULL THEN pg_get_indexdef(c.oid) ELSE "
+            "'ALTER TABLE ' || CAST(x.indrelid AS regclass) || ' ADD CONSTRAINT ' || quote_ident(k.conname) || ' ' "
+            "|| pg_get_constraintdef(k.oid) END, x.indisunique, k.conname IS NOT NULL FROM pg_index x "
+            "JOIN pg_class c ON c.oid = x.indexrelid "
+            "LEFT JOIN pg_constraint k ON k.conindid = x.indexrelid AND k.conrelid = x.indrelid "
+            "WHERE x.indrelid = CAST(:t AS regclass)"
         ),
         {"t": table},
     ).all()
-    return [(r[0], r[1], bool(r[2])) for r in rows]
-
-
-def _csv_bytes(table: pa.Table) -> memoryview:
-    buffer = io.BytesIO()
-    pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
-    return buffer.getbuffer()
+    return [(r[0], r[1], bool(r[2]), bool(r[3])) for r in rows]
 
 
 def copy_into_empty_pool(
@@ -95,7 +93,7 @@ def copy_into_empty_pool(
     *,
     policy: RejectPolicy,
     batch_id: int,
-    loaded_at: str,
+    loaded_at: datetime,
     today: Any,
     tally: Any,
     progress: Callable[[int], None] | None,
@@ -103,22 +101,28 @@ def copy_into_empty_pool(
     """Load the whole source; returns False when rejects under the abort policy mean nothing may land."""
     quote = conn.dialect.identifier_preparer.quote
     table = quote(pool.table_name)
-    indexes = _secondary_indexes(conn, pool.table_name)
-    for name, _definition, _unique in indexes:
-        conn.execute(text(f"DROP INDEX {quote(name)}"))
+    indexes = _indexes(conn, pool.table_name)
+    for name, _definition, _unique, constraint in indexes:
+        if constraint:
+            conn.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}"))
+        else:
+            conn.execute(text(f"DROP INDEX {quote(name)}"))
     sequence = conn.execute(
         text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": pool.table_name, "c": ROW_ID}
     ).scalar_one()
     base = int(conn.execute(text("SELECT nextval(:s)"), {"s": sequence}).scalar_one())
     fields = [s.field_name for s in specs]
+    encoders = [pgbinary.ENCODERS[s.data_type] for s in specs]
     names = [*fields, SUBJECT, BATCH, LOADED_AT, ROW_HASH, ROW_ID]
-    stamp = pa.scalar(loaded_at, pa.string())
+    batch_field = pgbinary.constant_int64(batch_id)
+    stamp_field = pgbinary.constant_timestamptz(loaded_at)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     columns = ", ".join(quote(n) for n in names)
     next_row, copied = 1, 0
     with cursor.copy(
-        f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", writer=_BoundedWriter(cursor)
+        f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT binary)", writer=_BoundedWriter(cursor)
     ) as copy:
+        copy.write(pgbinary.SIGNATURE)
         for raw in reader.batches():
             checked = validate.validate_batch(raw, header_map, specs, next_row, today, pool.subject_field)
             next_row += raw.num_rows
@@ -129,32 +133,34 @@ def copy_into_empty_pool(
             if (policy == RejectPolicy.ABORT and tally.rejected) or not rows.num_rows:
                 continue  # under abort keep reading: the report should list every problem at once
             for start in range(0, rows.num_rows, SLICE_ROWS):
-                part = rows.slice(start, SLICE_ROWS)
-                size = part.num_rows
+                part = rows.slice(start, SLICE_ROWS).combine_chunks()
+                row_numbers = part.column(ROW_NUMBER).chunk(0).to_numpy()
                 copy.write(
-                    _csv_bytes(
-                        pa.table(
-                            [
-                                *(part.column(f) for f in fields),
-                                part.column(SUBJECT_ID),
-                                pa.repeat(pa.scalar(batch_id, pa.int64()), size),
-                                pa.repeat(stamp, size),
-                                row_hashes(part, fields),
-                                pc.add(part.column(ROW_NUMBER), base),
-                            ],
-                            names=names,
-                        )
+                    pgbinary.rows(
+                        [
+                            *(
+                                encode(part.column(f).chunk(0))
+                                for f, encode in zip(fields, encoders, strict=True)
+                            ),
+                            pgbinary.text(part.column(SUBJECT_ID).chunk(0)),
+                            batch_field,
+                            stamp_field,
+                            pgbinary.text(row_hashes(part, fields)),
+                            pgbinary.int64s(row_numbers + base),
+                        ]
                     )
                 )
             copied += rows.num_rows
             if progress:
                 progress(tally.read)
+        copy.write(pgbinary.TRAILER)
     if policy == RejectPolicy.ABORT and tally.rejected:
         return False
     conn.execute(text("SELECT setval(:s, :v)"), {"s": sequence, "v": base + next_row})
     conn.execute(text(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'"))
     removed = 0
-    for _name, definition, unique in sorted(indexes, key=lambda i: not i[2]):  # unique ones first
+    # the primary key first (removing repeated keys deletes by it), then the unique indexes
+    for _name, definition, unique, _constraint in sorted(indexes, key=lambda i: (not i[3], not i[2])):
         if unique:
             try:
                 with conn.begin_nested():

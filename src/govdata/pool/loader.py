@@ -360,7 +360,7 @@ def load(
                     header_map,
                     policy=opts.reject_policy,
                     batch_id=batch_id,
-                    loaded_at=ctx.clock.now().isoformat(sep=" "),
+                    loaded_at=ctx.clock.now(),
                     today=today,
                     tally=tally,
                     progress=progress,
