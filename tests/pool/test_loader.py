@@ -379,3 +379,16 @@ def test_the_first_load_stores_exactly_what_the_staged_path_stores(
     assert (amounts["110101199003079032"], amounts["110101199003074418"]) == ("1.0000000001", "-1.0000000001")
     assert amounts["110101199003076392"] == "-98765432109876543210.1230000000"
     assert amounts["11010519491231002X"] == "0E-10" and amounts["513221199007150324"] == "-0.5000000000"
+
+
+def test_the_reject_report_keeps_values_exactly(ctx: Ctx, world: World, entry: int, tmp_path: Path) -> None:
+    """PostgreSQL writes the report by COPY: tabs, backslashes, quotes and a literal \\N come back as given."""
+    officer = world.actor("gongan_officer")
+    odd = 'A\\N\t"x"\\\\'
+    escaped = odd.replace('"', '""')
+    batch = service.load_file(
+        ctx, officer, entry, csv_file(tmp_path, [*GOOD, f'"{escaped}",李四,1949-12-31,北京市'])
+    )
+    assert batch.rows_rejected == 1
+    [reject] = queries.rejects(ctx, officer, batch.id)
+    assert (reject.row_number, reject.field, reject.value, reject.warning) == (3, "公民身份号码", odd, False)

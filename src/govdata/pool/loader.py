@@ -435,6 +435,34 @@ class _Aborted(Exception):
         self.message = message
 
 
+def _write_report(session: Session, batch_id: int, tally: _Tally) -> None:
+    """The reject report and the warnings: up to 200,000 rows, too many to build as ORM objects at once."""
+    kept = [(False, r) for r in tally.rejects] + [(True, r) for r in tally.warning_rows]
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        columns = "batch_id, row_number, field, reason, value, warning"
+        with cursor.copy(f"COPY {RejectRow.__tablename__} ({columns}) FROM STDIN") as copy:
+            for warning, r in kept:
+                copy.write_row((batch_id, r.row_number, r.field, r.reason, r.value, warning))
+        return
+    for start in range(0, len(kept), 5_000):
+        session.execute(
+            insert(RejectRow),
+            [
+                {
+                    "batch_id": batch_id,
+                    "row_number": r.row_number,
+                    "field": r.field,
+                    "reason": r.reason,
+                    "value": r.value,
+                    "warning": warning,
+                }
+                for warning, r in kept[start : start + 5_000]
+            ],
+        )
+
+
 def _finish(
     conn: Connection,
     ctx: Ctx,
@@ -462,24 +490,7 @@ def _finish(
     batch.warnings = tally.warnings
     batch.finished_at = ctx.clock.now()
     batch.duration_ms = int((time.perf_counter() - started) * 1000)
-    # Core inserts in chunks: the report can hold 200,000 rows, too many to build as ORM objects at once.
-    for warning, kept in ((False, tally.rejects), (True, tally.warning_rows)):
-        for start in range(0, len(kept), 5_000):
-            chunk = kept[start : start + 5_000]
-            session.execute(
-                insert(RejectRow),
-                [
-                    {
-                        "batch_id": batch_id,
-                        "row_number": r.row_number,
-                        "field": r.field,
-                        "reason": r.reason,
-                        "value": r.value,
-                        "warning": warning,
-                    }
-                    for r in chunk
-                ],
-            )
+    _write_report(session, batch_id, tally)
     if ok:
         held = pool_table(pool)
         count = session.execute(select(func.count()).select_from(held)).scalar_one()
