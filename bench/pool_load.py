@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import itertools
 import json
 import os
 import platform
@@ -616,7 +615,8 @@ class Phases:
         self.marks: dict[str, float] = {}
         self.active: set[str] = set()  # labels being timed: an inner step of the same name is not added twice
 
-    def wrap(self, owner: Any, name: str, label: str) -> None:
+    def wrap(self, owner: Any, name: str, label: str, *, exclusive: bool = False) -> None:
+        """`exclusive`: less what reading, validation and hashing took inside (steps that consume the reader)."""
         original = getattr(owner, name)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -624,11 +624,14 @@ class Phases:
                 return original(*args, **kwargs)
             self.active.add(label)
             t0 = time.perf_counter()
+            inner = sum(self.seconds.get(k, 0.0) for k in INNER) if exclusive else 0.0
             try:
                 return original(*args, **kwargs)
             finally:
                 self.active.discard(label)
-                self.seconds[label] += time.perf_counter() - t0
+                if exclusive:
+                    inner = sum(self.seconds.get(k, 0.0) for k in INNER) - inner
+                self.seconds[label] += time.perf_counter() - t0 - inner
                 self.marks[label] = time.perf_counter()
 
         setattr(owner, name, timed)
@@ -674,7 +677,7 @@ SQL_LABELS = [
     (r"^INSERT INTO audit", "finish: audit event"),
     (r"first_value", "duplicate keys (window over stage)"),
     (r"HAVING count\(\*\) > 1", "duplicate keys (GROUP BY pre-check)"),
-    (r"count\(\*\) FILTER", "upsert: count changed + unchanged (one join)"),
+    (r"^SELECT sum\(CASE WHEN p\._row_hash <> s\._row_hash", "upsert: count changed + unchanged (one join)"),
     (r"^DELETE FROM gd_stage", "delete duplicate/clashing staged rows"),
     (r"^DELETE FROM \"?pool_", "replace: DELETE FROM pool"),
     (r"^INSERT INTO \"?pool_\w+\"? .* WHERE NOT EXISTS", "upsert: INSERT … SELECT new keys"),
@@ -706,7 +709,7 @@ def child_load(spec: dict[str, Any]) -> dict[str, Any]:
     from govdata.context import Ctx
     from govdata.db import make_engine, make_session_factory
     from govdata.org.service import actor_for, user_by_username
-    from govdata.pool import loader, readers, service, validate
+    from govdata.pool import bulk, loader, pgbinary, readers, service, validate
     from govdata.pool.models import LoadMode, Pool
 
     global PHASES
@@ -717,15 +720,17 @@ def child_load(spec: dict[str, Any]) -> dict[str, Any]:
         (loader, "_start_batch", "start batch (own transaction)"),
         (loader, "_create_stage", "create stage table"),
         (validate, "validate_batch", "validate"),
-        (loader, "_write_stage", "write stage (COPY / executemany)"),
+        (bulk, "row_hashes", "row hash (hashlib)"),
         (pacsv, "write_csv", "  of which Arrow → CSV text"),
+        (pgbinary, "rows", "  of which Arrow → binary COPY rows"),
         (loader, "_drop_duplicate_keys", "duplicate keys in file"),
         (loader, "_merge", "merge into pool"),
         (loader, "_finish", "finish (batch, rejects, count, audit)"),
         (loader, "load", "loader.load"),
-        (sys.modules[__name__], "row_hashes", "row hash (hashlib)"),
     ):
         phases.wrap(owner, name, label)
+    phases.wrap(loader, "_write_stage", "write stage (COPY / executemany)", exclusive=True)
+    phases.wrap(bulk, "copy_into_empty_pool", "COPY into the empty pool, indexes rebuilt", exclusive=True)
     open_file = readers.open_file
 
     def open_timed(*args: Any, **kwargs: Any) -> Any:
@@ -848,463 +853,25 @@ def child_main(raw: str) -> None:
 
 # ---------------------------------------------------------------- variants: proposed loader changes
 #
-# `--variant` replaces `govdata.pool.loader.load` in the child by `patched_load`, a copy of it with the changes
-# a LoaderChanges switches on — what this bench measured to recommend changes to src/govdata/pool/loader.py.
-# Nothing under src/ is modified.
-
-
-@dataclass(frozen=True)
-class LoaderChanges:
-    single_copy: bool = False  # PostgreSQL: one COPY for the whole file through psycopg's QueuedLibpqWriter
-    rebuild_indexes: bool = (
-        False  # replace / empty pool: drop the secondary indexes, fill, CREATE INDEX again
-    )
-    fast_merge: bool = (
-        False  # upsert: one join counts changed + unchanged; no UPDATE/INSERT with nothing to do
-    )
-    fast_finish: bool = False  # rejects/warnings by one Core executemany; row_count without count(*)
-    sqlite_slices: bool = False  # SQLite stage: executemany over 8,192-row slices (bounds Python objects)
-    sqlite_client_hash: bool = False  # SQLite stage: row hash by hashlib per slice, not a per-row Python UDF
-    dup_precheck: bool = False  # GROUP BY … HAVING count(*) > 1 first; the window query only on a hit
-    index_memory: str = "256MB"  # SET LOCAL maintenance_work_mem for the index builds
+# `--variant NAME` runs `patch()` in the child before loading: a proposed change to the loader is measured by
+# monkeypatching govdata.pool (nothing under src/ is modified), side by side with `none` through `--compare`.
+# The variants measured so far (`finish`, `direct`, `direct-lean`, `staged`) are now the loader itself;
+# bench/README.md keeps their figures.
 
 
 @dataclass
 class Variant:
     description: str
-    changes: LoaderChanges | None = None
+    patch: Callable[[], None] | None = None
 
     def apply(self) -> None:
-        if self.changes is None:
-            return
-        from govdata.pool import loader
-
-        loader.load = make_patched_load(self.changes, loader.load)  # type: ignore[assignment]
+        if self.patch is not None:
+            self.patch()
 
 
-STAGED = LoaderChanges(
-    single_copy=True,
-    rebuild_indexes=True,
-    fast_merge=True,
-    fast_finish=True,
-    sqlite_slices=True,
-    sqlite_client_hash=True,
-    dup_precheck=True,
-)
 VARIANTS: dict[str, Variant] = {
     "none": Variant("the loader as it is in src/"),
-    "finish": Variant(
-        "src/ + reject/warning rows written by Core executemany in 5,000-row chunks instead of ORM objects, "
-        "row_count kept without count(*)",
-        LoaderChanges(fast_finish=True),
-    ),
-    "staged": Variant(
-        "stage kept; PostgreSQL: one COPY for the whole file through a QueuedLibpqWriter (bounded queue); "
-        "SQLite: row hash by hashlib per 8,192-row slice instead of the per-row gd_row_hash UDF; duplicate "
-        "keys: GROUP BY pre-check, window query only on a hit; replace/empty pool: secondary indexes dropped "
-        "before the INSERT…SELECT and rebuilt after (maintenance_work_mem 256MB); upsert: one counting join, "
-        "no INSERT when nothing is new; `finish`'s reject rows and row_count",
-        STAGED,
-    ),
 }
-
-
-def row_hashes(rows: Any, fields: list[str]) -> Any:
-    """The loader's own row hashing (govdata.pool.bulk), imported late like the rest of govdata here."""
-    from govdata.pool.bulk import row_hashes as loader_row_hashes
-
-    return loader_row_hashes(rows, fields)
-
-
-def _secondary_indexes(conn: Any, table: str) -> list[tuple[str, str, bool]]:
-    """(name, CREATE statement, unique) of a table's indexes other than its primary key: on PostgreSQL the
-    loader's own list (govdata.pool.bulk), on SQLite from sqlite_master."""
-    from sqlalchemy import text
-
-    from govdata.pool.bulk import _secondary_indexes as loader_indexes
-
-    if conn.dialect.name == "postgresql":
-        return loader_indexes(conn, table)
-    found = conn.execute(
-        text(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"
-        ),
-        {"t": table},
-    ).all()
-    return [(r[0], r[1], r[1].upper().startswith("CREATE UNIQUE")) for r in found]
-
-
-COPY_QUEUE = 256  # chunks of ≤ 128 KiB psycopg may hold while the server catches up: ≤ 32 MiB, ~1 batch
-SLICE_ROWS = 8_192  # rows hashed and turned into CSV text at a time
-
-
-def make_patched_load(ch: LoaderChanges, original_load: Callable[..., int]) -> Callable[..., int]:
-    from queue import Queue
-
-    from psycopg.copy import QueuedLibpqWriter
-    from sqlalchemy import insert, text, update
-    from sqlalchemy.orm import Session
-
-    from govdata.audit.service import record
-    from govdata.context import Ctx
-    from govdata.errors import DomainError
-    from govdata.pool import loader, validate
-    from govdata.pool.bulk import _csv_bytes as csv_bytes
-    from govdata.pool.loader import STAGE, _Aborted, _fail, _q, _Tally
-    from govdata.pool.models import Batch, BatchStatus, LoadMode, Pool, RejectPolicy, RejectRow
-    from govdata.pool.spec import ROW_NUMBER, SUBJECT_ID, ColumnSpec, Reject
-    from govdata.pool.tables import BATCH, LOADED_AT, ROW_HASH, SUBJECT
-
-    class BoundedWriter(QueuedLibpqWriter):
-        """psycopg's writer thread (the client formats the next batch while the server parses this one),
-        with a short queue: the default holds 1,024 chunks, i.e. up to 128 MiB of CSV when the server is slower."""
-
-        def __init__(self, cursor: Any) -> None:
-            super().__init__(cursor)
-            self._queue = Queue(maxsize=COPY_QUEUE)
-
-    def build_indexes(conn: Any, indexes: list[tuple[str, str, bool]]) -> None:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text(f"SET LOCAL maintenance_work_mem = '{ch.index_memory}'"))
-        with timed_phase("  of which index builds"):
-            for _name, definition, _unique in indexes:
-                conn.execute(text(definition))
-
-    def write_stage_once(conn: Any, specs: list[ColumnSpec], batches: Any, tally: _Tally, opts: Any) -> None:
-        names = [*(s.field_name for s in specs), ROW_NUMBER, SUBJECT_ID]
-        if conn.dialect.name != "postgresql" and ch.sqlite_client_hash:
-            names.append(ROW_HASH)
-        column_list = ", ".join(_q(conn, n) for n in names)
-        if conn.dialect.name == "postgresql" and ch.single_copy:
-            cursor = conn.connection.driver_connection.cursor()
-            with cursor.copy(
-                f"COPY {STAGE} ({column_list}) FROM STDIN WITH (FORMAT csv)", writer=BoundedWriter(cursor)
-            ) as copy:
-                for rows in batches:
-                    for start in range(0, rows.num_rows, SLICE_ROWS):
-                        copy.write(csv_bytes(rows.slice(start, SLICE_ROWS).select(names)))
-            return
-        if conn.dialect.name == "postgresql":
-            for rows in batches:
-                loader._write_stage(conn, specs, rows)
-            return
-        raw = conn.connection.driver_connection
-        placeholders = ", ".join("?" for _ in names)
-        statement = f"INSERT INTO {STAGE} ({column_list}) VALUES ({placeholders})"
-        step = 8_192 if ch.sqlite_slices else 1 << 40
-        fields = [s.field_name for s in specs]
-        for rows in batches:
-            for start in range(0, rows.num_rows, step):
-                part = rows.slice(start, step)
-                if ch.sqlite_client_hash:
-                    part = part.append_column(ROW_HASH, row_hashes(part, fields))
-                part = part.select(names)
-                raw.executemany(statement, zip(*[part.column(n).to_pylist() for n in names], strict=True))
-
-    def staged_batches(
-        conn: Any,
-        ctx: Ctx,
-        pool: Pool,
-        specs: list[ColumnSpec],
-        reader: Any,
-        opts: Any,
-        tally: _Tally,
-        progress: Any,
-    ) -> Any:
-        header_map = validate.map_headers(reader.header, specs)
-        tally.warn([Reject(0, h, "表头未对应任何信息项，该列已忽略") for h in header_map.unknown])
-        next_row = 1
-        for raw in reader.batches():
-            checked = validate.validate_batch(
-                raw, header_map, specs, next_row, ctx.clock.today(), pool.subject_field
-            )
-            next_row += raw.num_rows
-            tally.read += checked.read
-            tally.reject(checked.rejects, checked.read - checked.rows.num_rows)
-            tally.warn(checked.warnings)
-            if opts.reject_policy == RejectPolicy.ABORT and tally.rejected:
-                continue
-            if checked.rows.num_rows:
-                yield checked.rows
-            if progress:
-                progress(tally.read)
-
-    def merge_staged(
-        conn: Any,
-        pool: Pool,
-        specs: list[ColumnSpec],
-        opts: Any,
-        batch_id: int,
-        now: Any,
-        tally: _Tally,
-        before: int,
-    ) -> int:
-        """The staged merge with the measured changes; returns the pool's row count afterwards."""
-        pg = conn.dialect.name == "postgresql"
-        table = _q(conn, pool.table_name)
-        bulk = opts.mode == LoadMode.REPLACE or before == 0
-        if not (ch.rebuild_indexes and bulk) and not (ch.fast_merge and opts.mode == LoadMode.UPSERT):
-            loader._merge(conn, pool, specs, opts, batch_id, now, tally)
-            if opts.mode == LoadMode.REPLACE:
-                return tally.loaded
-            return before + tally.loaded
-        item_cols = [_q(conn, s.field_name) for s in specs]
-        target = ", ".join([*item_cols, SUBJECT, BATCH, LOADED_AT, ROW_HASH])
-        selected = ", ".join(
-            [
-                *(loader._cast(conn, s, f"s.{_q(conn, s.field_name)}") for s in specs),
-                f"s.{SUBJECT_ID}",
-                ":batch",
-                ":now",
-                f"s.{ROW_HASH}",
-            ]
-        )
-        params = {
-            "batch": batch_id,
-            "now": now if pg else now.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" "),
-        }
-        tally.staged = conn.execute(text(f"SELECT count(*) FROM {STAGE}")).scalar_one()
-        if ch.rebuild_indexes and bulk:
-            if not conn.execute(text(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")).scalar_one():
-                tally.deleted = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-                conn.execute(text(f"TRUNCATE {table}" if pg else f"DELETE FROM {table}"))
-            indexes = _secondary_indexes(conn, pool.table_name)
-            for name, _definition, _unique in indexes:
-                conn.execute(text(f"DROP INDEX {_q(conn, name)}"))
-            source = f"{STAGE} s"
-            if not pool.keys:  # identical rows: the first of each, as ON CONFLICT on the hash index did
-                source = (
-                    f"(SELECT * FROM {STAGE} WHERE {ROW_NUMBER} IN "
-                    f"(SELECT min({ROW_NUMBER}) FROM {STAGE} GROUP BY {ROW_HASH})) s"
-                )
-            tally.loaded = conn.execute(
-                text(
-                    f"INSERT INTO {table} ({target}) SELECT {selected} FROM {source} ORDER BY s.{ROW_NUMBER}"
-                ),
-                params,
-            ).rowcount
-            build_indexes(conn, indexes)
-            tally.unchanged += tally.staged - tally.loaded
-            return tally.loaded
-        # UPSERT with one counting join
-        match = loader._key_match(conn, pool.keys, "s", "p")
-        changed, same = conn.execute(
-            text(
-                f"SELECT count(*) FILTER (WHERE p.{ROW_HASH} <> s.{ROW_HASH}), count(*) FILTER (WHERE p.{ROW_HASH} = s.{ROW_HASH}) "
-                f"FROM {STAGE} s JOIN {table} p ON {match}"
-            )
-            if pg
-            else text(
-                f"SELECT coalesce(sum(p.{ROW_HASH} <> s.{ROW_HASH}), 0), coalesce(sum(p.{ROW_HASH} = s.{ROW_HASH}), 0) "
-                f"FROM {STAGE} s JOIN {table} p ON {match}"
-            )
-        ).one()
-        tally.updated, tally.unchanged = int(changed), tally.unchanged + int(same)
-        if tally.updated:
-            assignments = ", ".join(
-                [
-                    *(
-                        f"{_q(conn, s.field_name)} = {loader._cast(conn, s, f's.{_q(conn, s.field_name)}')}"
-                        for s in specs
-                    ),
-                    f"{SUBJECT} = s.{SUBJECT_ID}",
-                    f"{BATCH} = :batch",
-                    f"{LOADED_AT} = :now",
-                    f"{ROW_HASH} = s.{ROW_HASH}",
-                ]
-            )
-            conn.execute(
-                text(
-                    f"UPDATE {table} AS p SET {assignments} FROM {STAGE} s WHERE {match} AND p.{ROW_HASH} <> s.{ROW_HASH}"
-                ),
-                params,
-            )
-        if tally.staged - int(changed) - int(same) > 0:
-            tally.loaded = conn.execute(
-                text(
-                    f"INSERT INTO {table} ({target}) SELECT {selected} FROM {STAGE} s "
-                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} p WHERE {match}) ON CONFLICT DO NOTHING"
-                ),
-                params,
-            ).rowcount
-        return before + tally.loaded
-
-    def finish(
-        conn: Any,
-        ctx: Ctx,
-        actor: Any,
-        pool: Pool,
-        batch_id: int,
-        tally: _Tally,
-        status: Any,
-        message: str | None,
-        started: float,
-        row_count: int | None,
-    ) -> None:
-        if not ch.fast_finish:
-            loader._finish(conn, ctx, actor, pool, batch_id, tally, status, message, started)
-            return
-        with timed_phase("finish (batch, rejects, count, audit)"):
-            fast_finish(conn, ctx, actor, pool, batch_id, tally, status, message, started, row_count)
-
-    def fast_finish(
-        conn: Any,
-        ctx: Ctx,
-        actor: Any,
-        pool: Pool,
-        batch_id: int,
-        tally: _Tally,
-        status: Any,
-        message: str | None,
-        started: float,
-        row_count: int | None,
-    ) -> None:
-        session = Session(bind=conn)
-        batch = session.get(Batch, batch_id)
-        assert batch is not None
-        ok = status == BatchStatus.SUCCEEDED
-        batch.status, batch.message, batch.rows_read = status, message, tally.read
-        batch.rows_loaded = tally.loaded if ok else 0
-        batch.rows_updated = tally.updated if ok else 0
-        batch.rows_unchanged = tally.unchanged if ok else 0
-        batch.rows_deleted = tally.deleted if ok else 0
-        batch.rows_rejected, batch.warnings = tally.rejected, tally.warnings
-        batch.finished_at = ctx.clock.now()
-        batch.duration_ms = int((time.perf_counter() - started) * 1000)
-        session.flush()
-        reports = (
-            {
-                "batch_id": batch_id,
-                "row_number": r.row_number,
-                "field": r.field,
-                "reason": r.reason,
-                "value": r.value,
-                "warning": warning,
-            }
-            for items, warning in ((tally.rejects, False), (tally.warning_rows, True))
-            for r in items
-        )
-        while chunk := list(itertools.islice(reports, 5_000)):  # Core executemany, 5,000 rows at a time
-            conn.execute(insert(RejectRow), chunk)
-        if ok and row_count is not None:
-            conn.execute(
-                update(Pool)
-                .where(Pool.id == pool.id)
-                .values(row_count=row_count, last_loaded_at=ctx.clock.now())
-            )
-        record(
-            Ctx(session=session, clock=ctx.clock, _profile=ctx._profile, _calendar=ctx._calendar),
-            actor,
-            "pool.load",
-            "pool_batch",
-            batch_id,
-            outcome="success" if ok else "failure",
-            detail={
-                "pool": pool.table_name,
-                "resource_id": pool.resource_id,
-                "mode": batch.mode,
-                "read": tally.read,
-                "loaded": batch.rows_loaded,
-                "updated": batch.rows_updated,
-                "rejected": tally.rejected,
-                "message": message,
-            },
-        )
-        session.flush()
-
-    def patched_load(
-        ctx: Ctx,
-        actor: Any,
-        pool: Pool,
-        specs: list[ColumnSpec],
-        reader: Any,
-        opts: Any,
-        progress: Any = None,
-    ) -> int:
-        engine = ctx.session.get_bind()
-        if opts.mode == LoadMode.UPSERT and not pool.keys:
-            return original_load(ctx, actor, pool, specs, reader, opts, progress)
-        key_set = set(pool.keys)
-        specs = [
-            ColumnSpec(**{**s.__dict__, "required": s.required or s.field_name in key_set}) for s in specs
-        ]
-        batch_id = loader._start_batch(engine, ctx.clock, actor, pool, reader, opts)
-        started = time.perf_counter()
-        tally = _Tally()
-        try:
-            with engine.connect() as conn, conn.begin():
-                pg = conn.dialect.name == "postgresql"
-                if pg:
-                    before = conn.execute(
-                        text("SELECT row_count FROM pool WHERE id = :id FOR UPDATE"), {"id": pool.id}
-                    ).scalar_one()
-                else:
-                    before = conn.execute(
-                        text("SELECT row_count FROM pool WHERE id = :id"), {"id": pool.id}
-                    ).scalar_one()
-                if not pg and ch.sqlite_client_hash:
-                    columns = ", ".join(f"{_q(conn, s.field_name)} TEXT" for s in specs)
-                    conn.execute(text(f"DROP TABLE IF EXISTS temp.{STAGE}"))
-                    conn.execute(
-                        text(
-                            f"CREATE TEMP TABLE {STAGE} ({columns}, {ROW_NUMBER} INTEGER, {SUBJECT_ID} TEXT, "
-                            f"{ROW_HASH} TEXT)"
-                        )
-                    )
-                else:
-                    loader._create_stage(conn, specs)
-                batches = staged_batches(conn, ctx, pool, specs, reader, opts, tally, progress)
-                with timed_phase("write stage (COPY / executemany)"):
-                    write_stage_once(conn, specs, batches, tally, opts)
-                if pool.keys and ch.dup_precheck:
-                    keys = ", ".join(_q(conn, k) for k in pool.keys)
-                    with timed_phase("duplicate keys in file"):
-                        if pg:
-                            conn.execute(text(f"SET LOCAL work_mem = '{ch.index_memory}'"))
-                        repeated = conn.execute(
-                            text(f"SELECT EXISTS (SELECT 1 FROM {STAGE} GROUP BY {keys} HAVING count(*) > 1)")
-                        ).scalar_one()
-                        if pg:
-                            conn.execute(text("SET LOCAL work_mem = DEFAULT"))
-                    if repeated:
-                        loader._drop_duplicate_keys(conn, pool, tally, specs)
-                elif pool.keys:
-                    loader._drop_duplicate_keys(conn, pool, tally, specs)
-                if opts.reject_policy == RejectPolicy.ABORT and tally.rejected:
-                    raise _Aborted(
-                        f"有 {tally.rejected} 行未通过校验，按“有错即停”的策略整批未入库；请下载问题清单修正后重新加载"
-                    )
-                with timed_phase("merge into pool"):
-                    row_count = merge_staged(
-                        conn, pool, specs, opts, batch_id, ctx.clock.now(), tally, before
-                    )
-                if opts.reject_policy == RejectPolicy.ABORT and tally.rejected:
-                    raise _Aborted(f"有 {tally.rejected} 行与已有记录冲突，按“有错即停”的策略整批未入库")
-                if not pg:
-                    conn.execute(text(f"DROP TABLE temp.{STAGE}"))
-                finish(
-                    conn, ctx, actor, pool, batch_id, tally, BatchStatus.SUCCEEDED, None, started, row_count
-                )
-        except _Aborted as exc:
-            _fail(engine, ctx, actor, pool, batch_id, tally, exc.message, started)
-        except DomainError as exc:
-            _fail(engine, ctx, actor, pool, batch_id, tally, exc.message, started)
-            raise
-        except BaseException as exc:
-            _fail(
-                engine,
-                ctx,
-                actor,
-                pool,
-                batch_id,
-                tally,
-                f"加载失败（{type(exc).__name__}），数据未入库",
-                started,
-            )
-            raise
-        return batch_id
-
-    return patched_load
 
 
 # ---------------------------------------------------------------- report
@@ -1476,12 +1043,11 @@ PHASE_ORDER = [
     "validate",
     "row hash (hashlib)",
     "write stage (COPY / executemany)",
-    "COPY into the pool table",
+    "COPY into the empty pool, indexes rebuilt",
     "  of which Arrow → CSV text",
-    "rebuild indexes after COPY",
+    "  of which Arrow → binary COPY rows",
     "duplicate keys in file",
     "merge into pool",
-    "  of which index builds",
     "finish (batch, rejects, count, audit)",
     "commit",
 ]

@@ -131,6 +131,30 @@ def test_duplicate_keys_in_one_file(ctx: Ctx, world: World, entry: int, tmp_path
     assert reject.row_number == 4 and "第 1 行重复" in reject.reason
 
 
+def test_an_upsert_with_repeated_keys_new_and_changed_rows(
+    ctx: Ctx, world: World, entry: int, tmp_path: Path
+) -> None:
+    """Into a pool that has rows (the staged path on both databases): repeats found, new keys inserted."""
+    officer = world.actor("gongan_officer")
+    service.load_file(ctx, officer, entry, csv_file(tmp_path, GOOD[:1]))
+    new = "110101199003074477,赵六,1990-03-07,东城区"
+    lines = [GOOD[0], new, "11010519491231002X,张三（改）,1949-12-31,西城区", new, GOOD[1]]
+    batch = service.load_file(ctx, officer, entry, csv_file(tmp_path, lines, name="second.csv"))
+    # row 3 repeats row 1's key with other content: rejected; row 4 repeats row 2 exactly: unchanged
+    assert (batch.rows_loaded, batch.rows_updated, batch.rows_unchanged, batch.rows_rejected) == (2, 0, 2, 1)
+    [reject] = queries.rejects(ctx, officer, batch.id)
+    assert reject.row_number == 3 and "第 1 行重复" in reject.reason
+    pool = queries.get_pool(ctx, officer, entry)
+    assert [r[:2] for r in rows(ctx, pool)] == [
+        ("110101199003074477", "赵六"),
+        ("11010519491231002X", "张三"),
+        ("513221199007150324", "王五"),
+    ]
+    assert pool.row_count == 3
+    again = service.load_file(ctx, officer, entry, csv_file(tmp_path, [new, GOOD[1]], name="third.csv"))
+    assert (again.rows_loaded, again.rows_updated, again.rows_unchanged) == (0, 0, 2)
+
+
 def test_a_failure_mid_load_leaves_the_pool_as_it_was(
     ctx: Ctx, world: World, entry: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,19 +1,19 @@
 """The fast path for PostgreSQL when a pool is empty (its first load): COPY straight into the pool table.
 
 The staged path copies every row twice (file → stage → pool) and maintains the pool's indexes row by row. An
-empty pool has no readers to keep serving and no rows to merge with, so here the secondary indexes are dropped,
-one COPY streams the validated rows in (row hashes computed in the client over the same text the stage's
-generated column hashes), and the indexes are rebuilt at the end — all inside the batch's transaction, so a
-failure still leaves the pool as it was. A file that repeats a key makes the unique rebuild fail; the repeats are
-then resolved exactly as the staged path does (identical ones dropped, differing ones rejected). Measured in
-bench/pool_load.py (variant "direct").
+empty pool has no readers to keep serving and no rows to merge with, so here the indexes (the primary key too)
+are dropped, one binary COPY streams the validated rows in (pgbinary; row hashes computed in the client over the
+same text the stage's generated column hashes), and the indexes are rebuilt at the end — all inside the batch's
+transaction, so a failure still leaves the pool as it was. A file that repeats a key makes the unique rebuild
+fail; the repeats are then resolved exactly as the staged path does (identical ones dropped, differing ones
+rejected). Measured in bench/pool_load.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from queue import Queue
 from typing import Any
@@ -37,12 +37,39 @@ COPY_QUEUE = 256  # chunks psycopg may hold while the server catches up (≈ one
 INDEX_MEMORY = "256MB"
 
 
-class _BoundedWriter(QueuedLibpqWriter):
+class BoundedWriter(QueuedLibpqWriter):
     """psycopg's writer thread (the client formats while the server parses), with a short queue."""
 
     def __init__(self, cursor: Any) -> None:
         super().__init__(cursor)
         self._queue = Queue(maxsize=COPY_QUEUE)
+
+
+def accepted_batches(
+    reader: Reader,
+    header_map: validate.HeaderMap,
+    specs: list[ColumnSpec],
+    today: Any,
+    subject_field: str | None,
+    policy: RejectPolicy,
+    tally: Any,
+    progress: Callable[[int], None] | None,
+) -> Iterator[pa.Table]:
+    """The source's rows that passed validation, batch by batch, with the counts and the report kept in `tally`.
+
+    Under the abort policy nothing is handed on after the first reject, but reading goes on: the report should
+    list every problem at once."""
+    next_row = 1
+    for raw in reader.batches():
+        checked = validate.validate_batch(raw, header_map, specs, next_row, today, subject_field)
+        next_row += raw.num_rows
+        tally.read += checked.read
+        tally.reject(checked.rejects, checked.read - checked.rows.num_rows)
+        tally.warn(checked.warnings)
+        if checked.rows.num_rows and not (policy == RejectPolicy.ABORT and tally.rejected):
+            yield checked.rows
+        if progress:
+            progress(tally.read)
 
 
 def applies(conn: Connection, pool: Pool, specs: list[ColumnSpec]) -> bool:
@@ -118,20 +145,14 @@ def copy_into_empty_pool(
     stamp_field = pgbinary.constant_timestamptz(loaded_at)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     columns = ", ".join(quote(n) for n in names)
-    next_row, copied = 1, 0
+    copied = 0
     with cursor.copy(
-        f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT binary)", writer=_BoundedWriter(cursor)
+        f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT binary)", writer=BoundedWriter(cursor)
     ) as copy:
         copy.write(pgbinary.SIGNATURE)
-        for raw in reader.batches():
-            checked = validate.validate_batch(raw, header_map, specs, next_row, today, pool.subject_field)
-            next_row += raw.num_rows
-            tally.read += checked.read
-            tally.reject(checked.rejects, checked.read - checked.rows.num_rows)
-            tally.warn(checked.warnings)
-            rows = checked.rows
-            if (policy == RejectPolicy.ABORT and tally.rejected) or not rows.num_rows:
-                continue  # under abort keep reading: the report should list every problem at once
+        for rows in accepted_batches(
+            reader, header_map, specs, today, pool.subject_field, policy, tally, progress
+        ):
             for start in range(0, rows.num_rows, SLICE_ROWS):
                 part = rows.slice(start, SLICE_ROWS).combine_chunks()
                 row_numbers = part.column(ROW_NUMBER).chunk(0).to_numpy()
@@ -151,12 +172,10 @@ def copy_into_empty_pool(
                     )
                 )
             copied += rows.num_rows
-            if progress:
-                progress(tally.read)
         copy.write(pgbinary.TRAILER)
     if policy == RejectPolicy.ABORT and tally.rejected:
         return False
-    conn.execute(text("SELECT setval(:s, :v)"), {"s": sequence, "v": base + next_row})
+    conn.execute(text("SELECT setval(:s, :v)"), {"s": sequence, "v": base + tally.read + 1})
     conn.execute(text(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'"))
     removed = 0
     # the primary key first (removing repeated keys deletes by it), then the unique indexes

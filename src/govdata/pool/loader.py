@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -110,9 +110,11 @@ def _stage_columns(specs: list[ColumnSpec]) -> list[str]:
 
 
 def _create_stage(conn: Connection, specs: list[ColumnSpec]) -> None:
+    """The stage holds the validated text. PostgreSQL hashes each row as it arrives (a generated column, in C);
+    SQLite gets the hash from the client, computed per slice, instead of calling a Python function per row."""
     cols = ", ".join(f"{_q(conn, c)} TEXT" for c in _stage_columns(specs))
-    values = " || chr(31) || ".join(f"coalesce({_q(conn, c)}, chr(30))" for c in _stage_columns(specs))
     if conn.dialect.name == "postgresql":
+        values = " || chr(31) || ".join(f"coalesce({_q(conn, c)}, chr(30))" for c in _stage_columns(specs))
         hashed = f"md5({values})"  # concat_ws is not immutable; || is, so it may feed a generated column
         conn.execute(text(f"DROP TABLE IF EXISTS {STAGE}"))
         conn.execute(
@@ -122,36 +124,41 @@ def _create_stage(conn: Connection, specs: list[ColumnSpec]) -> None:
             )
         )
     else:
-        args = ", ".join(_q(conn, c) for c in _stage_columns(specs))
         conn.execute(text(f"DROP TABLE IF EXISTS temp.{STAGE}"))
         conn.execute(
             text(
-                f"CREATE TEMP TABLE {STAGE} ({cols}, {ROW_NUMBER} INTEGER, {SUBJECT_ID} TEXT, "
-                f"{ROW_HASH} TEXT GENERATED ALWAYS AS (gd_row_hash({args})) STORED)"
+                f"CREATE TEMP TABLE {STAGE} ({cols}, {ROW_NUMBER} INTEGER, {SUBJECT_ID} TEXT, {ROW_HASH} TEXT)"
             )
         )
 
 
-def _write_stage(conn: Connection, specs: list[ColumnSpec], rows: pa.Table) -> None:
+def _write_stage(conn: Connection, specs: list[ColumnSpec], batches: Iterator[pa.Table]) -> None:
+    """Every accepted batch into the stage. PostgreSQL: one COPY for the whole source, fed through a writer
+    thread so the client validates the next slice while the server parses this one. SQLite: executemany per
+    slice, so the Python objects of only one slice exist at a time."""
     names = [*_stage_columns(specs), ROW_NUMBER, SUBJECT_ID]
-    rows = rows.select(names)
-    if rows.num_rows == 0:
-        return
-    if conn.dialect.name == "postgresql":
-        buffer = io.BytesIO()
-        pacsv.write_csv(rows, buffer, pacsv.WriteOptions(include_header=False))
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        column_list = ", ".join(_q(conn, n) for n in names)
-        with cursor.copy(f"COPY {STAGE} ({column_list}) FROM STDIN WITH (FORMAT csv)") as copy:
-            copy.write(buffer.getbuffer())
-        return
-    placeholders = ", ".join("?" for _ in names)
     column_list = ", ".join(_q(conn, n) for n in names)
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        statement = f"COPY {STAGE} ({column_list}) FROM STDIN WITH (FORMAT csv)"
+        with cursor.copy(statement, writer=bulk.BoundedWriter(cursor)) as copy:
+            for rows in batches:
+                for start in range(0, rows.num_rows, bulk.SLICE_ROWS):
+                    buffer = io.BytesIO()
+                    part = rows.slice(start, bulk.SLICE_ROWS).select(names)
+                    pacsv.write_csv(part, buffer, pacsv.WriteOptions(include_header=False))
+                    copy.write(buffer.getbuffer())
+        return
+    fields = _stage_columns(specs)
     raw = conn.connection.driver_connection  # type: ignore[union-attr]
-    raw.executemany(
-        f"INSERT INTO {STAGE} ({column_list}) VALUES ({placeholders})",
-        zip(*[rows.column(n).to_pylist() for n in names], strict=True),
-    )
+    placeholders = ", ".join("?" for _ in range(len(names) + 1))
+    statement = f"INSERT INTO {STAGE} ({column_list}, {ROW_HASH}) VALUES ({placeholders})"
+    for rows in batches:
+        for start in range(0, rows.num_rows, bulk.SLICE_ROWS):
+            part = rows.slice(start, bulk.SLICE_ROWS)
+            columns = [part.column(n).to_pylist() for n in names]
+            columns.append(bulk.row_hashes(part, fields).to_pylist())
+            raw.executemany(statement, zip(*columns, strict=True))
 
 
 def _cast(conn: Connection, spec: ColumnSpec, source: str) -> str:
@@ -181,8 +188,18 @@ def _key_match(conn: Connection, keys: list[str], left: str, right: str) -> str:
 
 
 def _drop_duplicate_keys(conn: Connection, pool: Pool, tally: _Tally, specs: list[ColumnSpec]) -> None:
-    """Within one file a key may appear once: identical repeats are dropped, differing ones rejected."""
+    """Within one file a key may appear once: identical repeats are dropped, differing ones rejected.
+
+    A grouping finds out first whether any key repeats at all (nearly always none); only then does the window
+    query, three times its cost, name the rows."""
     keys = ", ".join(_q(conn, k) for k in pool.keys)
+    if conn.dialect.name == "postgresql":  # hash the keys in memory instead of sorting them on disk
+        conn.execute(text(f"SET LOCAL work_mem = '{bulk.INDEX_MEMORY}'"))
+    repeated = conn.execute(
+        text(f"SELECT EXISTS (SELECT 1 FROM {STAGE} GROUP BY {keys} HAVING count(*) > 1)")
+    ).scalar_one()
+    if not repeated:
+        return
     rows = conn.execute(
         text(
             f"SELECT {ROW_NUMBER}, first_row, same FROM ("
@@ -283,12 +300,16 @@ def _merge(
         return
     # UPSERT: update rows whose key exists and content changed, insert new keys, leave identical rows alone.
     match = _key_match(conn, keys, "s", "p")
-    tally.updated = conn.execute(
-        text(f"SELECT count(*) FROM {STAGE} s JOIN {table} p ON {match} WHERE p.{ROW_HASH} <> s.{ROW_HASH}")
-    ).scalar_one()
-    same = conn.execute(
-        text(f"SELECT count(*) FROM {STAGE} s JOIN {table} p ON {match} WHERE p.{ROW_HASH} = s.{ROW_HASH}")
-    ).scalar_one()
+    changed, same = (
+        int(n or 0)
+        for n in conn.execute(
+            text(
+                f"SELECT sum(CASE WHEN p.{ROW_HASH} <> s.{ROW_HASH} THEN 1 ELSE 0 END), "
+                f"sum(CASE WHEN p.{ROW_HASH} = s.{ROW_HASH} THEN 1 ELSE 0 END) FROM {STAGE} s JOIN {table} p ON {match}"
+            )
+        ).one()
+    )
+    tally.updated = changed
     tally.unchanged += same
     watch = corrections.Watch.start(conn, pool) if tally.updated else None
     if watch is not None:
@@ -317,6 +338,8 @@ def _merge(
         )
     if watch is not None:
         watch.notify_after(conn, batch_id, tally.updated, now, now.astimezone(CHINA_TZ).date())
+    if tally.staged == changed + same:
+        return  # every key is already in the pool: nothing to insert
     tally.loaded = conn.execute(
         text(
             f"INSERT INTO {table} ({target}) SELECT {selected} FROM {STAGE} s "
@@ -371,18 +394,13 @@ def load(
                     )
                 _finish(conn, ctx, actor, pool, batch_id, tally, BatchStatus.SUCCEEDED, None, started)
                 return batch_id
-            next_row = 1
-            for raw in reader.batches():
-                checked = validate.validate_batch(raw, header_map, specs, next_row, today, pool.subject_field)
-                next_row += raw.num_rows
-                tally.read += checked.read
-                tally.reject(checked.rejects, checked.read - checked.rows.num_rows)
-                tally.warn(checked.warnings)
-                if opts.reject_policy == RejectPolicy.ABORT and tally.rejected:
-                    continue  # keep reading: the report should list every problem at once
-                _write_stage(conn, specs, checked.rows)
-                if progress:
-                    progress(tally.read)
+            _write_stage(
+                conn,
+                specs,
+                bulk.accepted_batches(
+                    reader, header_map, specs, today, pool.subject_field, opts.reject_policy, tally, progress
+                ),
+            )
             if pool.keys:
                 _drop_duplicate_keys(conn, pool, tally, specs)
             if opts.reject_policy == RejectPolicy.ABORT and tally.rejected:
