@@ -689,6 +689,7 @@ SQL_LABELS = [
     (r"^SELECT count\(\*\) FROM gd_stage", "count staged rows"),
     (r"^SELECT count\(\*\) AS count_1\s+FROM \"?pool_", "finish: count(*) of pool"),
     (r"^CREATE (UNIQUE )?INDEX", "CREATE INDEX (rebuilt after the load)"),
+    (r"^ALTER TABLE \S+ ADD CONSTRAINT \S+ PRIMARY KEY", "primary key (rebuilt after the load)"),
     (r"^(CREATE|DROP|TRUNCATE) ", "DDL (stage table, DROP INDEX, TRUNCATE)"),
 ]
 

@@ -416,3 +416,26 @@ def test_the_reject_report_keeps_values_exactly(ctx: Ctx, world: World, entry: i
     assert batch.rows_rejected == 1
     [reject] = queries.rejects(ctx, officer, batch.id)
     assert (reject.row_number, reject.field, reject.value, reject.warning) == (3, "公民身份号码", odd, False)
+
+
+def test_a_pool_without_keys_keeps_identical_rows_once(ctx: Ctx, world: World, tmp_path: Path) -> None:
+    """No identifier item, so no key: the row hash decides what is the same row, on every path."""
+    items = [
+        {"name": "地名", "field_name": "place", "data_type": "string", "length": 50, "sensitivity": 1},
+        {"name": "人口", "field_name": "people", "data_type": "integer", "sensitivity": 1},
+    ]
+    entry = h.published(ctx, world, name="地名人口表", items=items).id
+    ctx.session.commit()
+    officer = world.actor("gongan_officer")
+    path = tmp_path / "places.csv"
+    path.write_text("地名,人口\n汶川,100\n理县,50\n汶川,100\n汶川,101\n", encoding="utf-8")
+    first = service.load_file(ctx, officer, entry, path, mode=LoadMode.APPEND)
+    assert (first.rows_loaded, first.rows_unchanged, first.rows_rejected) == (3, 1, 0)
+    again = service.load_file(ctx, officer, entry, path, mode=LoadMode.APPEND)
+    assert (again.rows_loaded, again.rows_unchanged) == (0, 4)
+    replaced = service.load_file(ctx, officer, entry, path, mode=LoadMode.REPLACE)
+    assert (replaced.rows_deleted, replaced.rows_loaded, replaced.rows_unchanged) == (3, 3, 1)
+    pool = queries.get_pool(ctx, officer, entry)
+    held = ctx.session.execute(text(f"SELECT place, people FROM {pool.table_name} ORDER BY _row_id")).all()
+    assert [tuple(r) for r in held] == [("汶川", 100), ("理县", 50), ("汶川", 101)]
+    assert pool.row_count == 3
