@@ -16,6 +16,7 @@ from govdata.context import Ctx
 from govdata.sharing import service
 from govdata.sharing.models import Delivery, ExchangeCall
 from govdata.sharing.schemas import RevokeIn
+from tests.http.helpers import published
 from tests.sharing.fixtures import PEOPLE, credential, granted, population
 from tests.world import World
 
@@ -377,3 +378,36 @@ def test_call_log_is_kept_for_the_retention_period_then_purged(
     assert purge_call_log(ctx, admin, dt.datetime(2027, 1, 1, tzinfo=CHINA_TZ)) == 1
     ctx.session.commit()
     assert ctx.session.execute(select(func.count()).select_from(Delivery)).scalar() == 0
+
+
+def test_decimals_leave_as_people_write_them(
+    client: TestClient, ctx: Ctx, world: World, tmp_path: Path
+) -> None:
+    """The pool keeps NUMERIC(38, 10); the exchange's JSON and CSV say 65.5 and 70, not 65.5000000000."""
+    from govdata.pool.service import load_file
+    from tests.world import entry_data
+
+    items = [
+        *entry_data()["items"],
+        {"name": "体重", "field_name": "weight", "data_type": "decimal", "sensitivity": 1},
+    ]
+    rid = published(ctx, world, name="户籍人口体重信息", items=items).id
+    ctx.session.commit()
+    path = tmp_path / "people.csv"
+    weights = ["65.5", "70", "0.125"]
+    path.write_text(
+        "公民身份号码,姓名,出生日期,户籍地址,体重\n"
+        + "".join(f"{','.join(p)},{w}\n" for p, w in zip(PEOPLE, weights, strict=True)),
+        encoding="utf-8",
+    )
+    load_file(ctx, world.actor("gongan_officer"), rid, path)
+    granted(ctx, world, rid, channel="file", items=["name", "weight"])
+    key = credential(ctx, world)
+    found = client.get(
+        f"/api/v1/exchange/{rid}/records/{PEOPLE[0][0]}", params={"purpose": PURPOSE}, headers=bearer(key)
+    )
+    assert found.status_code == 200, found.text
+    assert found.json()["rows"][0]["weight"] == "65.5"
+    exported = client.get(f"/api/v1/exchange/{rid}/export", params={"purpose": PURPOSE}, headers=bearer(key))
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert [r["weight"] for r in rows] == weights

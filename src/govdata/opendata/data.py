@@ -26,7 +26,7 @@ from govdata.opendata.models import OpenListing, Treatment
 from govdata.org.models import Organization
 from govdata.org.service import get_setting
 from govdata.pool.models import Pool
-from govdata.pool.tables import ROW_ID, pool_table
+from govdata.pool.tables import ROW_ID, plain_decimal, pool_table
 from govdata.sharing.masking import Masker, MaskRule
 
 CHUNK = 20_000
@@ -148,14 +148,6 @@ class _Reader:
     stmt: Any
     in_python: set[str]
     decimals: set[str]
-
-
-def plain_decimal(value: object) -> object:
-    """A decimal as people write it, 1200 and 1200.5, not with the pool's ten places (1200.0000000000); text,
-    so no reader turns it into a float. PostgreSQL's COPY writes the same (`trim_scale`, sqlmask.text_of)."""
-    if isinstance(value, decimal.Decimal):
-        return format(value.normalize(), "f") if value.is_finite() else str(value)
-    return value
 
 
 def _decimals(cols: Columns, present: Any) -> set[str]:

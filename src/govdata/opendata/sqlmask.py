@@ -114,7 +114,7 @@ def text_of(col: KeyedColumnElement[object], data_type: str, dialect: str) -> Co
     if data_type == "decimal":
         if dialect != "postgresql":
             return None  # SQLite keeps numerics as floats; the Python path restores their scale
-        return cast(func.trim_scale(col), String)  # 1200.5, not 1200.5000000000: as data.plain_decimal writes
+        return cast(func.trim_scale(col), String)  # 1200.5, not 1200.5000000000: as tables.plain_decimal writes
     if data_type in ("date", "datetime") and dialect != "postgresql":
         return cast(col, String)  # stored as ISO text already
     return cast(col, String)

@@ -25,7 +25,7 @@ from govdata.errors import Conflict, InvalidInput, NotFound
 from govdata.pool import basedb, validate
 from govdata.pool.models import Batch, BatchStatus, LoadMode, Pool, RejectPolicy
 from govdata.pool.spec import ColumnSpec
-from govdata.pool.tables import BATCH, LOADED_AT, ROW_HASH, ROW_ID, SUBJECT, pool_table
+from govdata.pool.tables import BATCH, LOADED_AT, ROW_HASH, ROW_ID, SUBJECT, plain_decimal, pool_table
 from govdata.sharing import corrections
 from govdata.sharing.models import CorrectionNotice
 
@@ -51,9 +51,7 @@ def as_text(value: object) -> str | None:
         return value.isoformat()
     if isinstance(value, bytes | memoryview):
         return base64.b64encode(bytes(value)).decode()
-    if isinstance(value, decimal.Decimal):
-        return format(value.normalize(), "f")
-    return str(value)
+    return str(plain_decimal(value))
 
 
 def _typed(data_type: DataType, text: str | None) -> object:

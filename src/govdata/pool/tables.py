@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -35,6 +36,15 @@ BATCH = "_batch_id"
 LOADED_AT = "_loaded_at"
 ROW_HASH = "_row_hash"
 SYSTEM_COLUMNS = (ROW_ID, SUBJECT, BATCH, LOADED_AT, ROW_HASH)
+
+
+def plain_decimal(value: object) -> object:
+    """A decimal as people write it, 1200 and 1200.5, not with the pool's ten places (1200.0000000000); text,
+    so no reader turns it into a float. Other values pass through. PostgreSQL's COPY writes the same
+    (`trim_scale`, opendata.sqlmask.text_of)."""
+    if isinstance(value, decimal.Decimal):
+        return format(value.normalize(), "f") if value.is_finite() else str(value)
+    return value
 
 
 def sql_type(data_type: DataType | str, length: int | None) -> TypeEngine[object]:

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from govdata.catalog.models import DataType
 from govdata.context import Ctx
 from govdata.errors import DomainError, Unauthenticated
-from govdata.pool.tables import ROW_ID, SUBJECT
+from govdata.pool.tables import ROW_ID, SUBJECT, plain_decimal
 from govdata.sharing import exchange
 from govdata.sharing.calllog import CallLog, LogUnavailable
 from govdata.sharing.exchange import Access, Caller, Operation, Runtime
@@ -69,7 +69,7 @@ def _plain(value: object) -> object:
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
-        return str(value)
+        return plain_decimal(value)
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     return str(value)
@@ -210,6 +210,7 @@ class _Sink(io.RawIOBase):
 
 def _csv_chunks(access: Access, batches: Iterator[list[dict[str, object]]]) -> Iterator[tuple[bytes, int]]:
     names = access.out_columns
+    decimals = [n for n in names if access.types.get(n) == DataType.DECIMAL.value and n not in access.masked]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(names)
@@ -217,6 +218,8 @@ def _csv_chunks(access: Access, batches: Iterator[list[dict[str, object]]]) -> I
     for rows in batches:
         out.seek(0)
         out.truncate()
+        if decimals:
+            rows = [{**r, **{n: plain_decimal(r.get(n)) for n in decimals}} for r in rows]
         writer.writerows([[r.get(n) for n in names] for r in rows])
         yield out.getvalue().encode(), len(rows)
 
