@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -162,13 +164,13 @@ def test_the_job_writes_files_for_open_datasets_and_removes_those_of_unpublished
 ) -> None:
     listing = published_listing(ctx, world)
     store = files.FileStore(tmp_path / "kept")
-    assert files.refresh(ctx, system_actor(), store) == {"written": 2, "removed": 0}  # csv and json; not xlsx
+    assert files.refresh(ctx, system_actor(), store) == {"written": 2, "removed": 0, "forgotten": 0}  # not xlsx
     names = sorted(p.name for p in store.folder(listing.id).iterdir())
     assert sorted(n.rsplit(".", 2)[1:] for n in names) == [["3", "csv"], ["3", "json"]]
-    assert files.refresh(ctx, system_actor(), store) == {"written": 0, "removed": 0}  # nothing changed
+    assert files.refresh(ctx, system_actor(), store) == {"written": 0, "removed": 0, "forgotten": 0}
     service.suspend_listing(ctx, world.actor("reviewer"), listing.id, "接到撤回申请，暂停开放")
     ctx.session.commit()
-    assert files.refresh(ctx, system_actor(), store) == {"written": 0, "removed": 1}
+    assert files.refresh(ctx, system_actor(), store) == {"written": 0, "removed": 1, "forgotten": 0}
     assert store.listing_ids() == []
     assert ctx.session.get(OpenListing, listing.id) is not None
 
@@ -195,3 +197,32 @@ def test_an_applicants_items_keep_their_own_file_and_only_stale_ones_go(
     some_old = next(n for n in first if not n.startswith(whole_key.split("-")[0]))  # type: ignore[union-attr]
     assert some_old in now and len(now) == 2  # the subset's file waits for its own next download
     assert any(n.startswith(f"{whole_key}.4.") for n in now)
+
+
+def test_files_nobody_downloads_for_a_month_go_unless_the_job_keeps_them(
+    ctx: Ctx, world: World, tmp_path: Path
+) -> None:
+    listing = published_listing(ctx, world)
+    store = files.FileStore(tmp_path / "kept")
+    cite = data.citation(ctx, listing, "http://testserver/")
+    whole = data.columns(ctx, listing)
+    some = whole.subset(["name"])  # an applicant's approved items
+
+    def download(cols: data.Columns) -> bytes:
+        return b"".join(chunk for chunk, _ in files.payload(ctx, store, listing, cols, cite, "csv").chunks())
+
+    files.refresh(ctx, system_actor(), store)
+    download(some)
+    folder = store.folder(listing.id)
+    month_ago = time.time() - (files.UNUSED_DAYS + 1) * 86_400
+    for path in folder.iterdir():
+        os.utime(path, (month_ago, month_ago))
+    subset = files.fingerprint(ctx, listing, some, "csv")
+    download(some)  # downloaded again: its file counts as used now
+    assert files.refresh(ctx, system_actor(), store)["forgotten"] == 0
+    os.utime(next(folder.glob(f"{subset}.*")), (month_ago, month_ago))
+    assert files.refresh(ctx, system_actor(), store) == {"written": 0, "removed": 0, "forgotten": 1}
+    left = sorted(p.name.rsplit(".", 1)[1] for p in folder.iterdir())
+    assert left == ["csv", "json"]  # the whole dataset's files stay however old: the job keeps them
+    assert not list(folder.glob(f"{subset}.*"))
+    assert len(csv_rows(download(some))) == 3  # generated again when asked for

@@ -15,6 +15,7 @@ be written (disk full, no permission) is given up silently; the download itself 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 KEPT = ("csv", "json")  # XLSX's citation sheet sits inside the zip: it is streamed each time
 LAYOUT = 2  # bump when the bytes a body holds change for the same data (then every kept file is renamed)
 BLOCK = 1 << 20
+UNUSED_DAYS = 30  # a kept file nobody downloaded for this long goes, unless the job keeps it for everyone
 
 
 def fingerprint(ctx: Ctx, listing: OpenListing, cols: data.Columns, fmt: str) -> str | None:
@@ -97,6 +99,8 @@ class FileStore:
         return None
 
     def send(self, kept: Kept) -> Iterator[tuple[bytes, int]]:
+        with contextlib.suppress(OSError):
+            os.utime(kept.path)  # its last use, for forget_unused
         with kept.path.open("rb") as src:
             while block := src.read(BLOCK):
                 yield block, 0
@@ -167,6 +171,21 @@ class FileStore:
             elif name.startswith(f"{shape}-") and name.endswith(f".{fmt}") and not name.startswith(f"{key}."):
                 path.unlink(missing_ok=True)
 
+    def forget_unused(self, listing_id: int, keep: set[str], before: float) -> int:
+        """Files not in `keep` and not downloaded since `before` (a timestamp): an applicant's item subset, or a
+        conditional dataset's file, that nobody asked for again. Returns how many went."""
+        gone = 0
+        for path in self.folder(listing_id).glob("*.*.*"):
+            if path.name.startswith(".") or path.name.split(".", 1)[0] in keep:
+                continue
+            try:
+                if path.stat().st_mtime < before:
+                    path.unlink()
+                    gone += 1
+            except OSError:
+                continue  # sent or removed meanwhile
+        return gone
+
     def drop(self, listing_id: int) -> None:
         shutil.rmtree(self.folder(listing_id), ignore_errors=True)
 
@@ -224,7 +243,8 @@ def _keep(
 
 def refresh(ctx: Ctx, actor: Actor, store: FileStore | None = None) -> dict[str, int]:
     """The `open_files` job: a kept file for each format of each unconditionally open dataset whose data changed
-    (so the first download after a load is fast too), and no files for datasets no longer published."""
+    (so the first download after a load is fast too), no files for datasets no longer published, and none that
+    nobody downloaded for UNUSED_DAYS (applicants' subsets, conditional datasets)."""
     store = store if store is not None else store_from(get_settings().open_files_dir)
     if store is None:
         return {}
@@ -240,13 +260,19 @@ def refresh(ctx: Ctx, actor: Actor, store: FileStore | None = None) -> dict[str,
         .where(OpenListing.state == ListingState.PUBLISHED, OpenListing.open_type == OpenType.UNCONDITIONAL)
         .order_by(OpenListing.id)
     ).all()
+    maintained: dict[int, set[str]] = {}
     for listing in open_with_data:
         cols = data.columns(ctx, listing)
         for fmt in (f for f in listing.formats.split(",") if f in KEPT):
             key = fingerprint(ctx, listing, cols, fmt)
-            if key is None or store.find(listing.id, key, fmt) is not None:
+            if key is None:
+                continue
+            maintained.setdefault(listing.id, set()).add(key)
+            if store.find(listing.id, key, fmt) is not None:
                 continue
             for _ in _keep(ctx, store, listing, cols, fmt, key):
                 pass
             written += store.find(listing.id, key, fmt) is not None
-    return {"written": written, "removed": removed}
+    before = time.time() - UNUSED_DAYS * 86_400  # files carry the wall clock's times
+    forgotten = sum(store.forget_unused(i, maintained.get(i, set()), before) for i in store.listing_ids())
+    return {"written": written, "removed": removed, "forgotten": forgotten}
