@@ -7,6 +7,7 @@ import io
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -38,6 +39,20 @@ def csv_rows(body: bytes) -> list[dict[str, str]]:
     lines = body.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("# 数据来源：")
     return list(csv.DictReader(io.StringIO("\n".join(lines[1:]))))
+
+
+def downloads(
+    ctx: Ctx, world: World, tmp_path: Path
+) -> tuple[OpenListing, files.FileStore, Callable[[data.Columns], bytes]]:
+    """A published listing, a store of its own, and a CSV download of some of its columns through it."""
+    listing = published_listing(ctx, world)
+    store = files.FileStore(tmp_path / "kept")
+    cite = data.citation(ctx, listing, "http://testserver/")
+
+    def download(cols: data.Columns) -> bytes:
+        return b"".join(chunk for chunk, _ in files.payload(ctx, store, listing, cols, cite, "csv").chunks())
+
+    return listing, store, download
 
 
 def load_more(ctx: Ctx, world: World, resource_id: int, tmp_path: Path) -> None:
@@ -164,7 +179,11 @@ def test_the_job_writes_files_for_open_datasets_and_removes_those_of_unpublished
 ) -> None:
     listing = published_listing(ctx, world)
     store = files.FileStore(tmp_path / "kept")
-    assert files.refresh(ctx, system_actor(), store) == {"written": 2, "removed": 0, "forgotten": 0}  # not xlsx
+    assert files.refresh(ctx, system_actor(), store) == {
+        "written": 2,
+        "removed": 0,
+        "forgotten": 0,
+    }  # not xlsx
     names = sorted(p.name for p in store.folder(listing.id).iterdir())
     assert sorted(n.rsplit(".", 2)[1:] for n in names) == [["3", "csv"], ["3", "json"]]
     assert files.refresh(ctx, system_actor(), store) == {"written": 0, "removed": 0, "forgotten": 0}
@@ -178,15 +197,9 @@ def test_the_job_writes_files_for_open_datasets_and_removes_those_of_unpublished
 def test_an_applicants_items_keep_their_own_file_and_only_stale_ones_go(
     ctx: Ctx, world: World, tmp_path: Path
 ) -> None:
-    listing = published_listing(ctx, world)
-    store = files.FileStore(tmp_path / "kept")
-    cite = data.citation(ctx, listing, "http://testserver/")
+    listing, store, download = downloads(ctx, world, tmp_path)
     whole = data.columns(ctx, listing)
     some = whole.subset(["name", "birth_date"])  # what an approved application might allow
-
-    def download(cols: data.Columns) -> bytes:
-        return b"".join(chunk for chunk, _ in files.payload(ctx, store, listing, cols, cite, "csv").chunks())
-
     download(whole), download(some)
     first = sorted(p.name for p in store.folder(listing.id).iterdir())
     assert len(first) == 2  # two shapes side by side
@@ -202,15 +215,8 @@ def test_an_applicants_items_keep_their_own_file_and_only_stale_ones_go(
 def test_files_nobody_downloads_for_a_month_go_unless_the_job_keeps_them(
     ctx: Ctx, world: World, tmp_path: Path
 ) -> None:
-    listing = published_listing(ctx, world)
-    store = files.FileStore(tmp_path / "kept")
-    cite = data.citation(ctx, listing, "http://testserver/")
-    whole = data.columns(ctx, listing)
-    some = whole.subset(["name"])  # an applicant's approved items
-
-    def download(cols: data.Columns) -> bytes:
-        return b"".join(chunk for chunk, _ in files.payload(ctx, store, listing, cols, cite, "csv").chunks())
-
+    listing, store, download = downloads(ctx, world, tmp_path)
+    some = data.columns(ctx, listing).subset(["name"])  # an applicant's approved items
     files.refresh(ctx, system_actor(), store)
     download(some)
     folder = store.folder(listing.id)

@@ -310,15 +310,7 @@ def test_a_failure_at_the_end_of_a_first_load_leaves_the_pool_empty_and_indexed(
 
 
 TYPED_ITEMS = [
-    {
-        "name": "公民身份号码",
-        "field_name": "id_number",
-        "data_type": "string",
-        "length": 18,
-        "identifier_kind": "person",
-        "sensitivity": 3,
-        "required": True,
-    },
+    entry_data()["items"][0],  # 公民身份号码, the key
     {"name": "备注", "field_name": "note", "data_type": "string", "length": 100, "sensitivity": 1},
     {"name": "出生日期", "field_name": "birth_date", "data_type": "date", "sensitivity": 2},
     {"name": "更新时间", "field_name": "seen_at", "data_type": "datetime", "sensitivity": 1},
