@@ -18,7 +18,6 @@ from datetime import datetime
 from queue import Queue
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from psycopg.copy import QueuedLibpqWriter
@@ -27,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from govdata.catalog.models import DataType
 from govdata.pool import pgbinary, validate
+from govdata.pool.identifiers import byte_offsets
 from govdata.pool.models import Pool, RejectPolicy
 from govdata.pool.readers import Reader
 from govdata.pool.spec import ROW_NUMBER, SUBJECT_ID, ColumnSpec, Reject
@@ -84,9 +84,7 @@ def row_hashes(rows: pa.Table, fields: list[str]) -> pa.Array:
     joined = pc.binary_join_element_wise(*[pc.fill_null(rows.column(f), "\x1e") for f in fields], "\x1f")
     if isinstance(joined, pa.ChunkedArray):
         joined = joined.combine_chunks()
-    offsets = np.frombuffer(
-        joined.buffers()[1], dtype=np.int32, count=len(joined) + 1, offset=joined.offset * 4
-    )
+    offsets = byte_offsets(joined)
     data = memoryview(joined.buffers()[2])
     md5 = hashlib.md5
     return pa.array(

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from govdata.catalog.models import DataType
+from govdata.pool.identifiers import byte_offsets
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # header, no flags, no extension area
 TRAILER = b"\xff\xff"
@@ -32,10 +33,6 @@ _FAST_INT_DIGITS = 8  # |value| < 10**8 keeps value·10**10 within int64
 
 Field = pa.Array | pa.Scalar  # one COPY field per row: a binary array, or a scalar repeated on every row
 Parts = list[Field]  # the pieces joined, in order, into one field
-
-
-def _offsets(values: pa.Array) -> np.ndarray:
-    return np.frombuffer(values.buffers()[1], dtype=np.int32, count=len(values) + 1, offset=values.offset * 4)
 
 
 def _binary_of(n: int, width: int, data: np.ndarray) -> pa.Array:
@@ -63,7 +60,7 @@ def _present(values: pa.Array) -> np.ndarray:
 def text(values: pa.Array) -> Parts:
     values = values.cast(pa.binary())
     present = _present(values)
-    lengths = np.diff(_offsets(values))
+    lengths = np.diff(byte_offsets(values))
     if not present.all():
         lengths = np.where(present, lengths, -1)
         values = pc.fill_null(values, _EMPTY)
@@ -110,7 +107,7 @@ def decimal(values: pa.Array) -> Parts:
     numpy as six digits (three whole, three fractional) — the server drops the zero ones; the rest one by one."""
     present = _present(values)
     n = len(values)
-    lengths = np.diff(_offsets(values))
+    lengths = np.diff(byte_offsets(values))
     dots = pc.fill_null(pc.find_substring(values, "."), -1).to_numpy()
     signs = pc.fill_null(pc.starts_with(values, "-"), False).to_numpy(zero_copy_only=False).astype(np.int32)
     whole = np.where(dots >= 0, dots, lengths) - signs
@@ -185,5 +182,5 @@ def rows(fields: list[Parts]) -> memoryview:
     joined = pc.binary_join_element_wise(*pieces, _EMPTY)
     if isinstance(joined, pa.ChunkedArray):
         joined = joined.combine_chunks()
-    offsets = _offsets(joined)
+    offsets = byte_offsets(joined)
     return memoryview(joined.buffers()[2])[int(offsets[0]) : int(offsets[-1])]

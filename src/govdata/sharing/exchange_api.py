@@ -210,7 +210,7 @@ class _Sink(io.RawIOBase):
 
 def _csv_chunks(access: Access, batches: Iterator[list[dict[str, object]]]) -> Iterator[tuple[bytes, int]]:
     names = access.out_columns
-    decimals = [n for n in names if access.types.get(n) == DataType.DECIMAL.value and n not in access.masked]
+    decimals = {n for n in names if access.types.get(n) == DataType.DECIMAL.value and n not in access.masked}
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(names)
@@ -218,9 +218,9 @@ def _csv_chunks(access: Access, batches: Iterator[list[dict[str, object]]]) -> I
     for rows in batches:
         out.seek(0)
         out.truncate()
-        if decimals:
-            rows = [{**r, **{n: plain_decimal(r.get(n)) for n in decimals}} for r in rows]
-        writer.writerows([[r.get(n) for n in names] for r in rows])
+        writer.writerows(
+            [[plain_decimal(r.get(n)) if n in decimals else r.get(n) for n in names] for r in rows]
+        )
         yield out.getvalue().encode(), len(rows)
 
 
